@@ -1,0 +1,55 @@
+// Decoded basic blocks, cached by (physical address, decoding mode) so hot code is never decoded
+// twice (DESIGN.md decision 2). Pages holding blocks are marked in PhysMemory; a write to such a
+// page drops its blocks (decision 5).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "frontend/insn.hpp"
+
+namespace lift86 {
+
+class Cpu;
+
+struct Block {
+    uint32_t phys = 0;            // physical address of the first byte
+    uint32_t phys2 = kNone;       // second physical page when the last instruction crosses one
+    uint32_t lin2 = 0;            // linear page the second physical page was reached through
+    uint8_t mode = 0;             // bit 0: 32-bit code
+    uint32_t bytes = 0;
+    uint64_t execs = 0;
+    std::vector<Insn> insns;
+    static constexpr uint32_t kNone = 0xFFFFFFFFu;
+};
+
+class BlockCache {
+public:
+    static constexpr unsigned kMaxInsns = 48;
+
+    explicit BlockCache(Cpu& cpu);
+    ~BlockCache();
+
+    // The block at CS:EIP in the current mode (decoded now if needed). Raises #PF/#GP on fetch.
+    Block* lookup();
+    void invalidate_page(uint32_t phys_page);
+    void flush();
+    size_t size() const { return map_.size(); }
+    uint64_t decoded_insns() const { return decoded_insns_; }
+
+private:
+    Block* decode(uint32_t lin, uint32_t phys, uint8_t mode);
+    void retire(std::unique_ptr<Block> b);
+
+    Cpu& cpu_;
+    std::unordered_map<uint64_t, std::unique_ptr<Block>> map_;
+    std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+    static constexpr unsigned kFastEntries = 4096;
+    Block* fast_[kFastEntries] = {};
+    // Invalidated blocks may still be executing: they are freed at the next lookup.
+    std::vector<std::unique_ptr<Block>> graveyard_;
+    uint64_t decoded_insns_ = 0;
+};
+
+}  // namespace lift86

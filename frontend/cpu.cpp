@@ -1,0 +1,217 @@
+// The CPU object: reset state, mode bookkeeping, lazy flags and the interpreter run loop.
+#include "frontend/cpu.hpp"
+
+#include "frontend/block_cache.hpp"
+
+namespace lift86 {
+
+Cpu::Cpu(PhysMemory& m, PortBus& p) : mem(m), io(p), blocks(new BlockCache(*this)) {
+    mem.on_map_change = [this] { tlb.flush(); };
+    mem.on_code_write = [this](PhysAddr page) {
+        blocks->invalidate_page(page);
+        stop_block = true;   // the running block may be the one that was just overwritten
+    };
+    reset();
+}
+
+Cpu::~Cpu() { delete blocks; }
+
+void Cpu::reset() {
+    // Power-up / RESET state (SDM vol.3 9.1.1, table 9-1).
+    CpuState fresh;
+    static_cast<CpuState&>(*this) = fresh;
+    for (unsigned s = 0; s < kNumSegs; s++)
+        set_seg_cache(seg[s], 0, 0, 0xFFFF, attr::P | attr::S | attr::RW | attr::ACCESSED);
+    set_seg_cache(seg[CS], 0xF000, 0xFFFF0000u, 0xFFFF,
+                  attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED);
+    set_seg_cache(ldtr, 0, 0, 0xFFFF, 0x82);
+    set_seg_cache(tr, 0, 0, 0xFFFF, 0x8B);
+    cr0 = cr0::ET | cr0::CD | cr0::NW;
+    r[EDX] = 0x0633;   // processor signature: family 6, model 3, stepping 3 (Pentium II)
+    eip = 0xFFF0;
+    eflags = fl::FIXED1;
+    lazy = LazyFlags{};
+    fpu.reset_power_on();
+    halted = false;
+    inhibit_irq = false;
+    nmi_pending = false;
+    update_mode();
+    tlb.flush();
+}
+
+void Cpu::update_mode() {
+    pe = cr0 & cr0::PE;
+    vm86 = pe && (eflags & fl::VM);
+    paging = pe && (cr0 & cr0::PG);
+    cpl = !pe ? 0 : vm86 ? 3 : (seg[CS].sel & 3);
+    code32 = pe && !vm86 && (seg[CS].attr & attr::DB);
+    stack32 = seg[SS].attr & attr::DB;
+    mmu_user = cpl == 3;
+    ip_mask = code32 ? 0xFFFFFFFFu : 0xFFFFu;
+    bool ac = (cr0 & cr0::AM) && (eflags & fl::AC) && cpl == 3;
+    if (ac != align_check) {
+        align_check = ac;
+        tlb.flush();   // #AC needs every access on the slow path while it is armed
+    }
+}
+
+// ---------------------------------------------------------------- lazy flags
+namespace {
+inline uint32_t parity_flag(uint32_t v) {
+    // PF is set when the low byte has an even number of one bits (SDM vol.1 3.4.3.1).
+    return ((0x6996u >> ((v ^ (v >> 4)) & 0xF)) & 1) ? 0 : fl::PF;
+}
+
+uint32_t compute_arith(const LazyFlags& l) {
+    const uint32_t mask = l.bits == 32 ? 0xFFFFFFFFu : (1u << l.bits) - 1;
+    const uint32_t msb = 1u << (l.bits - 1);
+    const uint32_t res = l.res & mask, a = l.a & mask, b = l.b & mask;
+    uint32_t f = parity_flag(res) | (res == 0 ? fl::ZF : 0) | (res & msb ? fl::SF : 0);
+    switch (l.op) {
+    case LazyOp::Add:
+    case LazyOp::Adc: {
+        bool carry = l.op == LazyOp::Adc && l.carry ? res <= a : res < a;
+        f |= (carry ? fl::CF : 0) | (((a ^ res) & (b ^ res) & msb) ? fl::OF : 0) | ((a ^ b ^ res) & fl::AF);
+        break;
+    }
+    case LazyOp::Sub:
+    case LazyOp::Sbb: {
+        bool borrow = l.op == LazyOp::Sbb && l.carry ? a <= b : a < b;
+        f |= (borrow ? fl::CF : 0) | (((a ^ b) & (a ^ res) & msb) ? fl::OF : 0) | ((a ^ b ^ res) & fl::AF);
+        break;
+    }
+    case LazyOp::Logic: break;   // CF = OF = 0; AF undefined, 0 on hardware
+    case LazyOp::Inc:
+        f |= (l.carry ? fl::CF : 0) | (res == msb ? fl::OF : 0) | ((a ^ res) & fl::AF);
+        break;
+    case LazyOp::Dec:
+        f |= (l.carry ? fl::CF : 0) | (res == msb - 1 ? fl::OF : 0) | ((a ^ res) & fl::AF);
+        break;
+    case LazyOp::None: break;
+    }
+    return f;
+}
+}  // namespace
+
+uint32_t Cpu::get_eflags() {
+    if (lazy.op == LazyOp::None) return eflags | fl::FIXED1;
+    return (eflags & ~fl::ARITH) | compute_arith(lazy) | fl::FIXED1;
+}
+
+void Cpu::set_eflags(uint32_t v) {
+    uint32_t old = eflags;
+    eflags = (v & 0x003F7FD5u) | fl::FIXED1;   // writable bits of a P6 (no VIF/VIP/ID games)
+    eflags |= v & fl::ID;                        // ID toggles: CPUID is supported
+    lazy.op = LazyOp::None;
+    if ((old ^ eflags) & (fl::VM | fl::AC)) update_mode();
+}
+
+bool Cpu::cf() {
+    if (lazy.op == LazyOp::None) return eflags & fl::CF;
+    return compute_arith(lazy) & fl::CF;
+}
+
+bool Cpu::zf() {
+    if (lazy.op == LazyOp::None) return eflags & fl::ZF;
+    uint32_t mask = lazy.bits == 32 ? 0xFFFFFFFFu : (1u << lazy.bits) - 1;
+    return (lazy.res & mask) == 0;
+}
+
+bool Cpu::cond(unsigned cc) {
+    uint32_t f = get_eflags();
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = f & fl::OF; break;
+    case 1: r = f & fl::CF; break;
+    case 2: r = f & fl::ZF; break;
+    case 3: r = f & (fl::CF | fl::ZF); break;
+    case 4: r = f & fl::SF; break;
+    case 5: r = f & fl::PF; break;
+    case 6: r = !(f & fl::SF) != !(f & fl::OF); break;
+    default: r = (f & fl::ZF) || (!(f & fl::SF) != !(f & fl::OF)); break;
+    }
+    return (cc & 1) ? !r : r;
+}
+
+// ---------------------------------------------------------------- run loop
+void Cpu::take_interrupts() {
+    if (nmi_pending) {
+        nmi_pending = false;
+        halted = false;
+        deliver(kNMI, -1, false, true);
+        return;
+    }
+    if ((eflags & fl::IF) && intr_pending && intr_pending()) {
+        halted = false;
+        uint8_t v = intr_ack();
+        deliver(v, -1, false, true);
+    }
+}
+
+void Cpu::fetch_code(uint32_t lin, uint8_t* buf, unsigned n) {
+    for (unsigned i = 0; i < n;) {
+        uint32_t l = lin + i;
+        uint32_t phys = translate(l, false, mmu_user, true);
+        unsigned chunk = std::min<unsigned>(n - i, kPageSize - (l & kPageMask));
+        for (unsigned k = 0; k < chunk; k++) buf[i + k] = mem.read8(phys + k);
+        i += chunk;
+    }
+}
+
+void Cpu::exec_block_at_eip(uint64_t budget_left) {
+    const bool trap = eflags & fl::TF;
+    insn_eip = eip;   // a fetch fault in lookup() restarts here
+    try {
+        Block* b = blocks->lookup();
+        size_t n = b->insns.size();
+        if (single_step || trap || inhibit_irq) n = 1;
+        if (n > budget_left) n = size_t(budget_left);
+        inhibit_irq = false;
+        const Insn* ip = b->insns.data();
+        b->execs++;
+        for (size_t k = 0; k < n; k++) {
+            const Insn& i = ip[k];
+            insn_eip = eip;
+            eip = (eip + i.len) & ip_mask;
+            if (LIFT86_UNLIKELY(trace_insn != nullptr)) trace_insn(insn_eip, i);
+            i.fn(*this, i);
+            icount++;
+            if (LIFT86_UNLIKELY(stop_block)) {
+                stop_block = false;
+                break;
+            }
+        }
+        if (trap && !halted) {
+            // Single-step trap after the instruction (SDM vol.3 17.3.1.4): DR6.BS.
+            dr[6] |= 0x4000;
+            deliver(kDB, -1, false);
+        }
+    } catch (const GuestFault& f) {
+        eip = insn_eip;
+        deliver(f.vector, f.error_code, false);
+    }
+}
+
+StopReason Cpu::run(uint64_t budget) {
+    stop = StopReason::None;
+    const uint64_t end = icount + budget;
+    while (stop == StopReason::None && icount < end) {
+        if (!inhibit_irq && (nmi_pending || (eflags & fl::IF))) {
+            try {
+                take_interrupts();
+            } catch (const GuestFault& f) {
+                deliver(f.vector, f.error_code, false);
+            }
+        }
+        if (halted) {
+            stop = StopReason::Halted;
+            break;
+        }
+        exec_block_at_eip(end - icount);
+        if (single_step && stop == StopReason::None) stop = StopReason::Budget;
+    }
+    if (stop == StopReason::None) stop = StopReason::Budget;
+    return stop;
+}
+
+}  // namespace lift86

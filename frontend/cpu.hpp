@@ -1,0 +1,220 @@
+// The guest CPU: architectural state plus what the engines need to run it — the memory access
+// path (segmentation, then the softmmu TLB, then the page walk), lazy flags, exceptions, and
+// the interface to the board (ports, interrupt line). Instruction semantics live in interp_*.cpp
+// and in the helpers for complex instructions that both engines call.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "frontend/cpu_state.hpp"
+#include "frontend/insn.hpp"
+#include "machine/bus/phys_memory.hpp"
+#include "machine/bus/port_bus.hpp"
+#include "machine/bus/tlb.hpp"
+
+#if defined(__GNUC__)
+#define LIFT86_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIFT86_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define LIFT86_LIKELY(x) (x)
+#define LIFT86_UNLIKELY(x) (x)
+#endif
+
+namespace lift86 {
+
+class BlockCache;
+
+// Exception vectors (SDM vol.3 6.3.1).
+enum Vector : uint8_t {
+    kDE = 0, kDB = 1, kNMI = 2, kBP = 3, kOF = 4, kBR = 5, kUD = 6, kNM = 7, kDF = 8,
+    kTS = 10, kNP = 11, kSS = 12, kGP = 13, kPF = 14, kMF = 16, kAC = 17, kMC = 18,
+};
+
+// Thrown by anything that raises a guest exception in the middle of an instruction. The run
+// loop catches it, rewinds EIP to the instruction and delivers the exception.
+struct GuestFault {
+    uint8_t vector;
+    int32_t error_code;   // -1: the exception pushes no error code
+};
+
+// Why run() returned.
+enum class StopReason { None, Budget, Halted, Breakpoint, Shutdown, Reset, Request };
+
+// What started a hardware task switch (SDM vol.3 7.3): decides busy bits, NT and the back link.
+enum TaskSource { kTaskJmp, kTaskCall, kTaskIret, kTaskInt };
+
+class Cpu : public CpuState {
+public:
+    Cpu(PhysMemory& mem, PortBus& io);
+    ~Cpu();
+
+    PhysMemory& mem;
+    PortBus& io;
+    Tlb tlb;
+    BlockCache* blocks;
+
+    // ---- board interface ----
+    std::function<bool()> intr_pending;    // INTR line from the PIC
+    std::function<uint8_t()> intr_ack;     // INTA cycle: returns the vector
+    bool nmi_pending = false;
+    std::function<void()> on_triple_fault;   // the board resets (or ends, with -no-reboot)
+    std::function<uint64_t()> time_ns;       // machine clock for RDTSC
+    std::function<void(uint32_t eip, const Insn&)> trace_insn;   // --trace insn (slow path)
+
+    // ---- mode caches, recomputed by update_mode() whenever CR0/EFLAGS.VM/CS/SS change ----
+    uint8_t cpl = 0;
+    bool pe = false, vm86 = false, code32 = false, stack32 = false, paging = false;
+    uint8_t mmu_user = 0;          // TLB class: CPL 3 accesses use the user entries
+    uint32_t ip_mask = 0xFFFF;     // EIP wraps at 64 KiB in 16-bit code
+    void update_mode();
+
+    // ---- execution ----
+    uint32_t insn_eip = 0;         // EIP of the instruction being executed (fault restart point)
+    uint64_t icount = 0;           // retired instructions
+    bool stop_block = false;       // a handler changed something the rest of the block depends on
+    bool inhibit_irq = false;      // one-instruction interrupt shadow after STI / MOV SS / POP SS
+    StopReason stop = StopReason::None;
+    bool single_step = false;      // run one instruction per call (gdb stepi, TF)
+
+    // Runs guest code until `budget` instructions have retired or something stops it.
+    StopReason run(uint64_t budget);
+    void reset();
+    // Delivers an exception or interrupt now (the state is at an instruction boundary).
+    void deliver(uint8_t vector, int32_t error_code, bool software, bool external = false);
+    [[noreturn]] void fault(uint8_t vector, int32_t error_code = -1) { throw GuestFault{vector, error_code}; }
+
+    // ---- lazy flags ----
+    uint32_t get_eflags();
+    void set_eflags(uint32_t v);   // raw: callers apply privilege masks first
+    void set_arith(LazyOp op, unsigned bits, uint32_t res, uint32_t a, uint32_t b, uint32_t carry = 0) {
+        lazy.op = op; lazy.bits = uint8_t(bits); lazy.res = res; lazy.a = a; lazy.b = b; lazy.carry = carry;
+    }
+    // Eager: set the given arithmetic flags to `values` (others keep their current value).
+    void set_flags_eager(uint32_t mask, uint32_t values) {
+        uint32_t f = get_eflags();
+        eflags = (f & ~mask) | (values & mask);
+        lazy.op = LazyOp::None;
+    }
+    bool cf();
+    bool zf();
+    bool cond(unsigned cc);        // Jcc/SETcc/CMOVcc condition 0..15 (SDM vol.2 appendix B.1.4.7)
+
+    // ---- registers ----
+    uint8_t& r8(unsigned i) { return reinterpret_cast<uint8_t*>(&r[i & 3])[i >> 2]; }   // AL..BH
+    uint16_t& r16(unsigned i) { return *reinterpret_cast<uint16_t*>(&r[i]); }
+    template <class T> T reg(unsigned i) {
+        if constexpr (sizeof(T) == 1) return r8(i);
+        else if constexpr (sizeof(T) == 2) return r16(i);
+        else return r[i];
+    }
+    template <class T> void set_reg(unsigned i, T v) {
+        if constexpr (sizeof(T) == 1) r8(i) = v;
+        else if constexpr (sizeof(T) == 2) r16(i) = v;
+        else r[i] = v;
+    }
+
+    // ---- memory: segment-relative (checked), linear, physical ----
+    uint32_t ea(const Insn& i) const {
+        uint32_t a = uint32_t(i.disp);
+        if (i.base != kNoReg) a += r[i.base];
+        if (i.index != kNoReg) a += r[i.index] << i.scale;
+        return i.a32() ? a : (a & 0xFFFF);
+    }
+    [[noreturn]] void seg_fault(unsigned s);
+    uint32_t check_seg(unsigned s, uint32_t off, unsigned size, bool write) {
+        const Segment& sg = seg[s];
+        if (LIFT86_UNLIKELY(off < sg.lo || uint64_t(off) + size - 1 > sg.hi || !(write ? sg.writable : sg.readable)))
+            seg_fault(s);
+        return sg.base + off;
+    }
+    template <class T> T read(unsigned s, uint32_t off) { return read_lin<T>(check_seg(s, off, sizeof(T), false)); }
+    template <class T> void write(unsigned s, uint32_t off, T v) { write_lin<T>(check_seg(s, off, sizeof(T), true), v); }
+
+    template <class T> T read_lin(uint32_t lin) {
+        TlbEntry& e = tlb.at(mmu_user, Tlb::kRead, lin);
+        if (LIFT86_LIKELY(e.tag == (lin & ~kPageMask) && (lin & kPageMask) <= kPageSize - sizeof(T))) {
+            T v;
+            std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), sizeof(T));
+            return v;
+        }
+        return T(read_slow(lin, sizeof(T), mmu_user));
+    }
+    template <class T> void write_lin(uint32_t lin, T v) {
+        TlbEntry& e = tlb.at(mmu_user, Tlb::kWrite, lin);
+        if (LIFT86_LIKELY(e.tag == (lin & ~kPageMask) && (lin & kPageMask) <= kPageSize - sizeof(T))) {
+            std::memcpy(reinterpret_cast<void*>(lin + e.addend), &v, sizeof(T));
+            return;
+        }
+        write_slow(lin, uint32_t(v), sizeof(T), mmu_user);
+    }
+    uint64_t read_lin64(uint32_t lin) { return read_lin<uint32_t>(lin) | uint64_t(read_lin<uint32_t>(lin + 4)) << 32; }
+    // Supervisor-privilege accesses the CPU makes on its own (descriptor tables, TSS, IDT).
+    uint32_t read_sys(uint32_t lin, unsigned size) { return read_slow(lin, size, 0); }
+    void write_sys(uint32_t lin, uint32_t v, unsigned size) { write_slow(lin, v, size, 0); }
+
+    uint32_t read_slow(uint32_t lin, unsigned size, unsigned user);
+    void write_slow(uint32_t lin, uint32_t v, unsigned size, unsigned user);
+    // Linear -> physical for an access (page walk on a TLB miss; raises #PF). Fills the TLB.
+    uint32_t translate(uint32_t lin, bool write, unsigned user, bool fetch = false);
+    // Debugger access: no faults, no A/D bits; false when not mapped.
+    bool debug_translate(uint32_t lin, uint32_t& phys);
+    void flush_tlb() { tlb.flush(); }
+    bool align_check = false;      // CR0.AM && EFLAGS.AC && CPL 3: no TLB fills, slow path checks
+    void check_alignment(uint32_t lin, unsigned size);
+    // Reads code bytes for the decoder (fetch permission, no alignment check). Raises #PF.
+    void fetch_code(uint32_t lin, uint8_t* buf, unsigned n);
+
+    // ---- stack ----
+    uint32_t sp_mask() const { return stack32 ? 0xFFFFFFFFu : 0xFFFFu; }
+    uint32_t sp() const { return r[ESP] & sp_mask(); }
+    void set_sp(uint32_t v) { r[ESP] = stack32 ? v : ((r[ESP] & 0xFFFF0000u) | (v & 0xFFFF)); }
+    template <class T> void push(T v) {
+        uint32_t nsp = (r[ESP] - sizeof(T)) & sp_mask();
+        write<T>(SS, nsp, v);
+        set_sp(nsp);
+    }
+    template <class T> T pop() {
+        T v = read<T>(SS, sp());
+        set_sp(sp() + sizeof(T));
+        return v;
+    }
+
+    // ---- segments ----
+    // Loads a segment register in the current mode with all protected-mode checks (SDM vol.3 5.4,
+    // 5.5; MOV/POP Sreg and LDS...). Raises #GP/#SS/#NP with the selector as error code.
+    void load_seg(unsigned s, uint16_t sel);
+    // Real-mode / V86 style load: base = sel*16, attributes kept (SDM vol.3 20.1.1).
+    void load_seg_real(unsigned s, uint16_t sel);
+    // Sets a segment from a raw descriptor (no checks) and recomputes its derived fields.
+    void set_seg_cache(Segment& sg, uint16_t sel, uint32_t base, uint32_t limit, uint32_t attr);
+    static void derive_seg(Segment& sg, bool is_ss);
+    // Reads the 8-byte descriptor for `sel` from the GDT/LDT; false if outside the table limit.
+    bool read_descriptor(uint16_t sel, uint32_t& lo, uint32_t& hi);
+    void write_descriptor_hi(uint16_t sel, uint32_t hi);
+
+    // ---- control registers ----
+    void set_cr0(uint32_t v);
+    void set_cr3(uint32_t v);
+    void set_cr4(uint32_t v);
+
+    // ---- I/O with the TSS permission bitmap (SDM vol.1 19.5) ----
+    void check_io(uint16_t port, unsigned size);
+    uint32_t port_in(uint16_t port, unsigned size) { check_io(port, size); return io.read(port, size); }
+    void port_out(uint16_t port, uint32_t v, unsigned size) { check_io(port, size); io.write(port, v, size); }
+
+    // ---- far transfers, interrupts, tasks (frontend/far_transfer.cpp, interrupts.cpp, task.cpp) ----
+    void far_jump(uint16_t sel, uint32_t off, unsigned osize);
+    void far_call(uint16_t sel, uint32_t off, unsigned osize);
+    void far_return(unsigned osize, uint16_t pop_bytes);
+    void iret(unsigned osize);
+    void task_switch(uint16_t sel, uint32_t desc_lo, uint32_t desc_hi, int source, uint32_t next_eip);
+
+private:
+    void take_interrupts();
+    void exec_block_at_eip(uint64_t budget_left);
+    int delivering_depth_ = 0;
+};
+
+}  // namespace lift86

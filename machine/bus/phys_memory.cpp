@@ -1,0 +1,133 @@
+#include "machine/bus/phys_memory.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace lift86 {
+
+PhysMemory::PhysMemory(uint32_t ram_bytes)
+    : ram_size_((ram_bytes + kPageMask) & ~kPageMask), pages_(size_t(1) << (32 - kPageBits)) {
+    // calloc: the kernel hands us zero pages lazily, so a large -m costs nothing until used.
+    ram_ = static_cast<uint8_t*>(std::calloc(ram_size_ ? ram_size_ : 1, 1));
+    if (!ram_) throw std::runtime_error("cannot allocate guest RAM");
+    map_ram(0, ram_size_);
+}
+
+PhysMemory::~PhysMemory() { std::free(ram_); }
+
+void PhysMemory::map_ram(PhysAddr base, uint32_t size) {
+    for (uint64_t a = base; a < uint64_t(base) + size; a += kPageSize) {
+        Page& p = pages_[a >> kPageBits];
+        if (a < ram_size_) {
+            p = Page{ram_ + a, nullptr, 0, kRam, p.flags};
+        } else {
+            p = Page{};
+        }
+    }
+    notify_map_change();
+}
+
+void PhysMemory::set_ram_readonly(PhysAddr base, uint32_t size, bool ro) {
+    for (uint64_t a = base; a < uint64_t(base) + size && a < ram_size_; a += kPageSize) {
+        Page& p = pages_[a >> kPageBits];
+        if (p.kind == kRam || p.kind == kRom) {
+            p.host = ram_ + a;
+            p.kind = ro ? kRom : kRam;
+        }
+    }
+    notify_map_change();
+}
+
+void PhysMemory::map_rom(PhysAddr base, const std::vector<uint8_t>& data) {
+    uint32_t size = (uint32_t(data.size()) + kPageMask) & ~kPageMask;
+    auto buf = std::make_unique<uint8_t[]>(size);
+    std::memset(buf.get(), 0xFF, size);
+    std::memcpy(buf.get(), data.data(), data.size());
+    for (uint32_t off = 0; off < size; off += kPageSize)
+        pages_[(uint64_t(base) + off) >> kPageBits] = Page{buf.get() + off, nullptr, 0, kRom, 0};
+    roms_.push_back(std::move(buf));
+    notify_map_change();
+}
+
+void PhysMemory::map_mmio(PhysAddr base, uint32_t size, MmioDevice* dev) {
+    for (uint64_t a = base; a < uint64_t(base) + size; a += kPageSize)
+        pages_[a >> kPageBits] = Page{nullptr, dev, base, kMmio, 0};
+    notify_map_change();
+}
+
+void PhysMemory::set_a20(bool enabled) {
+    uint32_t m = enabled ? 0xFFFFFFFFu : ~(1u << 20);
+    if (m != a20_mask_) {
+        a20_mask_ = m;
+        notify_map_change();
+    }
+}
+
+void PhysMemory::mark_code(PhysAddr a) {
+    Page& p = pages_[(a & a20_mask_) >> kPageBits];
+    if (!(p.flags & kCode)) {
+        p.flags |= kCode;
+        notify_map_change();   // direct-write TLB entries for this page must go
+    }
+}
+
+uint32_t PhysMemory::read(PhysAddr a, unsigned size) {
+    a &= a20_mask_;
+    const Page& p = pages_[a >> kPageBits];
+    uint32_t off = a & kPageMask;
+    if (off + size <= kPageSize) {
+        if (p.host) {
+            uint32_t v = 0;
+            std::memcpy(&v, p.host + off, size);   // little-endian host assumed (x86-64, AArch64)
+            return v;
+        }
+        if (p.kind == kMmio) return p.mmio->mmio_read(a - p.mmio_base, size);
+        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;   // open bus floats high
+    }
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++) v |= read(a + i, 1) << (8 * i);
+    return v;
+}
+
+void PhysMemory::write_slow_byte(PhysAddr a, uint8_t v) { write(a, v, 1); }
+
+void PhysMemory::write(PhysAddr a, uint32_t value, unsigned size) {
+    a &= a20_mask_;
+    Page& p = pages_[a >> kPageBits];
+    uint32_t off = a & kPageMask;
+    if (off + size > kPageSize) {
+        for (unsigned i = 0; i < size; i++) write_slow_byte(a + i, uint8_t(value >> (8 * i)));
+        return;
+    }
+    switch (p.kind) {
+    case kRam:
+        if ((p.flags & kCode) && on_code_write) {
+            p.flags &= ~kCode;            // the callback drops the page's blocks; they re-mark it
+            on_code_write(a & ~kPageMask);
+        }
+        std::memcpy(p.host + off, &value, size);
+        break;
+    case kMmio: p.mmio->mmio_write(a - p.mmio_base, value, size); break;
+    case kRom:
+    case kOpenBus: break;   // writes to ROM and to nothing are dropped, as on the bus
+    }
+}
+
+void PhysMemory::read_block(PhysAddr a, void* dst, size_t n) {
+    auto* d = static_cast<uint8_t*>(dst);
+    for (size_t i = 0; i < n; i++) d[i] = read8(PhysAddr(a + i));
+}
+
+void PhysMemory::write_block(PhysAddr a, const void* src, size_t n, bool force) {
+    auto* s = static_cast<const uint8_t*>(src);
+    for (size_t i = 0; i < n; i++) {
+        PhysAddr x = PhysAddr(a + i) & a20_mask_;
+        Page& p = pages_[x >> kPageBits];
+        if (force && p.host && p.kind == kRom)
+            p.host[x & kPageMask] = s[i];
+        else
+            write8(x, s[i]);
+    }
+}
+
+}  // namespace lift86

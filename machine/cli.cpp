@@ -1,0 +1,142 @@
+#include "machine/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+namespace lift86 {
+
+namespace {
+
+// QEMU spells its long options with one dash (-bios, -kernel). CLI11 wants two, so single-dash
+// spellings of our long options are rewritten before parsing; both spellings work.
+const char* const kQemuStyle[] = {"bios", "kernel", "append", "initrd", "hda", "debugcon", "device", "display",
+                                   "nographic", "serial", "no-reboot", "snapshot", "cdrom", "gdb", "machine"};
+
+std::vector<std::string> normalise(int argc, char** argv) {
+    std::vector<std::string> out;
+    for (int k = 1; k < argc; k++) {
+        std::string a = argv[k];
+        if (a.size() > 2 && a[0] == '-' && a[1] != '-') {
+            std::string name = a.substr(1), value;
+            if (auto eq = name.find('='); eq != std::string::npos) name = name.substr(0, eq);
+            for (const char* q : kQemuStyle)
+                if (name == q) a = "-" + a;
+        }
+        out.push_back(a);
+    }
+    return out;
+}
+
+uint32_t parse_mem(const std::string& s) {
+    // -m 128, -m 128M, -m 1G (QEMU: a bare number means MiB).
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    std::string suffix = end ? end : "";
+    if (end == s.c_str()) throw CliError(fmt::format("invalid memory size '{}'", s));
+    if (suffix == "G" || suffix == "g") v *= 1024;
+    else if (!(suffix.empty() || suffix == "M" || suffix == "m")) throw CliError(fmt::format("invalid memory size '{}'", s));
+    if (v < 1 || v > 3072) throw CliError(fmt::format("memory size '{}' out of range (1 MiB to 3 GiB)", s));
+    return uint32_t(v);
+}
+
+void parse_device(const std::string& spec, MachineConfig& cfg) {
+    // -device isa-debug-exit[,iobase=N][,iosize=N]
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t p; (p = spec.find(',', start)) != std::string::npos; start = p + 1) parts.push_back(spec.substr(start, p - start));
+    parts.push_back(spec.substr(start));
+    if (parts[0] != "isa-debug-exit")
+        throw CliError(fmt::format("unknown device '{}' (supported: isa-debug-exit)", parts[0]));
+    cfg.debug_exit = true;
+    for (size_t k = 1; k < parts.size(); k++) {
+        auto eq = parts[k].find('=');
+        std::string key = parts[k].substr(0, eq), val = eq == std::string::npos ? "" : parts[k].substr(eq + 1);
+        char* end = nullptr;
+        unsigned long n = std::strtoul(val.c_str(), &end, 0);
+        if (val.empty() || *end || n > 0xFFFF) throw CliError(fmt::format("invalid value in '-device {}': '{}'", spec, parts[k]));
+        if (key == "iobase") cfg.debug_exit_base = uint16_t(n);
+        else if (key == "iosize") cfg.debug_exit_size = uint16_t(n ? n : 1);
+        else throw CliError(fmt::format("unknown property '{}' of isa-debug-exit", key));
+    }
+}
+
+// The guest booted when lift86 is run with no arguments: the demo program set-up builds.
+std::string default_guest() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    auto p = exe.parent_path() / "guests" / "default.elf";
+    return std::filesystem::exists(p) ? p.string() : std::string();
+}
+
+}  // namespace
+
+bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
+    CLI::App app{"lift86: a full-system x86 PC emulator with a dynamic binary translator", "lift86"};
+    std::string mem = "128", device, trace, clock = "virtual";
+    bool nographic = false, version = false;
+    app.add_option("-m", mem, "guest RAM in MiB (suffix M or G accepted)")->capture_default_str();
+    app.add_option("--bios", cfg.bios, "firmware image (64 KiB to 256 KiB) mapped below 4 GiB and 1 MiB");
+    app.add_option("--kernel", cfg.kernel, "multiboot kernel (ELF32 or a.out kludge) to boot directly");
+    app.add_option("--append", cfg.append, "kernel command line");
+    app.add_option("--initrd", cfg.initrd, "initial ramdisk (a multiboot module for multiboot kernels)");
+    app.add_option("--hda", cfg.hda, "first hard disk image (without -bios: its boot sector runs at 0:7C00)");
+    app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
+    app.add_option("--device", device, "extra device: isa-debug-exit[,iobase=0xf4][,iosize=0x04]");
+    app.add_option("--display", cfg.display, "display: none")->capture_default_str();
+    app.add_flag("--nographic", nographic, "no display; serial console on the terminal");
+    app.add_flag("--no-reboot", cfg.no_reboot, "end lift86 instead of resetting the guest (exit status 4 on triple fault)");
+    app.add_option("--engine", cfg.engine, "execution engine: interp")->capture_default_str();
+    app.add_option("--trace", trace, "comma-separated trace points on stderr: insn, int, io");
+    app.add_option("--max-insns", cfg.max_insns, "stop after N guest instructions (exit status 3)");
+    app.add_option("--clock", clock, "machine clock: virtual (reproducible) or host (wall clock)")->capture_default_str();
+    app.add_flag("--version", version, "print the version and exit");
+
+    std::vector<std::string> args = normalise(argc, argv);
+    std::reverse(args.begin(), args.end());   // CLI11 takes a reversed vector
+    try {
+        app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+        std::cout << app.help();
+        return false;
+    } catch (const CLI::ParseError& e) {
+        throw CliError(e.what());
+    }
+    if (version) {
+        std::cout << "lift86 0.1\n";
+        return false;
+    }
+    cfg.ram_mb = parse_mem(mem);
+    if (!device.empty()) parse_device(device, cfg);
+    if (nographic) cfg.display = "none";
+    if (cfg.display != "none") throw CliError(fmt::format("display '{}' is not available (supported: none)", cfg.display));
+    if (cfg.engine != "interp") throw CliError(fmt::format("unknown engine '{}' (available: interp)", cfg.engine));
+    if (clock == "virtual") cfg.clock = Clock::Mode::Virtual;
+    else if (clock == "host") cfg.clock = Clock::Mode::Host;
+    else throw CliError(fmt::format("unknown clock '{}' (virtual or host)", clock));
+    for (size_t start = 0; !trace.empty() && start <= trace.size();) {
+        size_t p = trace.find(',', start);
+        std::string t = trace.substr(start, p == std::string::npos ? std::string::npos : p - start);
+        if (t != "insn" && t != "int" && t != "io") throw CliError(fmt::format("unknown trace point '{}' (insn, int, io)", t));
+        cfg.trace.insert(t);
+        if (p == std::string::npos) break;
+        start = p + 1;
+    }
+    if (cfg.debugcon != "stdio" && cfg.debugcon != "none" && cfg.debugcon.rfind("file:", 0) != 0)
+        throw CliError(fmt::format("invalid -debugcon '{}' (stdio, file:PATH or none)", cfg.debugcon));
+    if (cfg.bios.empty() && cfg.kernel.empty() && cfg.hda.empty()) {
+        cfg.kernel = default_guest();
+        if (cfg.kernel.empty())
+            throw CliError("no guest given (-kernel, -bios or -hda) and no default guest next to the lift86 binary; run the README's set-up command");
+        if (cfg.debugcon == "none") cfg.debugcon = "stdio";
+        cfg.debug_exit = true;
+    }
+    return true;
+}
+
+}  // namespace lift86

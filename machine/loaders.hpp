@@ -1,0 +1,38 @@
+// Loaders put a guest into memory and set the CPU up to run it: a raw BIOS image, a multiboot v1
+// kernel (ELF32 or a.out kludge), or a boot sector. Each throws LoadError with a one-line message.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lift86 {
+
+class Cpu;
+class PhysMemory;
+
+struct LoadError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Reads a whole file; throws LoadError naming the file and the reason.
+std::vector<uint8_t> read_file(const std::string& path, const char* what);
+
+// Maps a 64..256 KiB firmware image at the top of the 4 GiB space and its last 128 KiB (or all
+// of a smaller image) just below 1 MiB, as a PC's chipset does. The CPU starts at F000:FFF0.
+void load_bios(PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name);
+
+struct MultibootModule {
+    std::string path;
+    std::string cmdline;
+};
+// Loads a multiboot v1 kernel and enters it in 32-bit protected mode with the machine state the
+// Multiboot Specification 0.6.96 section 3.2 prescribes (EAX = 0x2BADB002, EBX = info).
+void load_multiboot(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name,
+                    const std::string& cmdline, const std::vector<MultibootModule>& modules);
+
+// Loads the first sector of a disk image at 0000:7C00 and starts there in real mode with DL=80h,
+// for firmware-less tests of boot code that talks to the hardware (or port 0xE9) directly.
+void load_boot_sector(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& sector, const std::string& name);
+
+}  // namespace lift86
