@@ -31,7 +31,7 @@ void Cpu::reset() {
     eip = 0xFFF0;
     eflags = fl::FIXED1;
     lazy = LazyFlags{};
-    fpu.reset_power_on();
+    fpu.power_on();
     halted = false;
     inhibit_irq = false;
     nmi_pending = false;

@@ -61,6 +61,7 @@ public:
     bool nmi_pending = false;
     std::function<void()> on_triple_fault;   // the board resets (or ends, with -no-reboot)
     std::function<uint64_t()> time_ns;       // machine clock for RDTSC
+    std::function<void()> on_ferr;           // x87 error with CR0.NE=0: FERR# -> IRQ13
     std::function<void(uint32_t eip, const Insn&)> trace_insn;   // --trace insn (slow path)
 
     // ---- mode caches, recomputed by update_mode() whenever CR0/EFLAGS.VM/CS/SS change ----

@@ -140,7 +140,7 @@ DecodeStatus decode_insn(const uint8_t* bytes, size_t avail, bool code32, Insn& 
             out.scale = uint8_t(o.mem.scale == 8 ? 3 : o.mem.scale == 4 ? 2 : o.mem.scale == 2 ? 1 : 0);
             out.disp = int32_t(o.mem.disp.value);
             out.seg = o.mem.segment == ZYDIS_REGISTER_NONE ? uint8_t(DS) : uint8_t(ZydisRegisterGetId(o.mem.segment));
-            out.mem_size = uint8_t(o.size / 8 > 255 ? 0 : o.size / 8);
+            out.mem_size = uint16_t(o.size / 8);
         } else if (o.type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
             // Zydis sign-extends relative and signed immediates to 64 bits: keep the low 32 and
             // let the handler wrap to the operand size (TOOLCHAIN.md: 16-bit branch quirk).
@@ -161,7 +161,7 @@ DecodeStatus decode_insn(const uint8_t* bytes, size_t avail, bool code32, Insn& 
             if (o.type != ZYDIS_OPERAND_TYPE_MEMORY || o.mem.type != ZYDIS_MEMOP_TYPE_MEM) continue;
             uint8_t sr = o.mem.segment == ZYDIS_REGISTER_NONE ? uint8_t(DS) : uint8_t(ZydisRegisterGetId(o.mem.segment));
             if (!any || sr != ES) out.seg = sr;
-            if (!any) out.mem_size = uint8_t(o.size / 8);
+            if (!any) out.mem_size = uint16_t(o.size / 8);
             any = true;
             if (sr != ES) break;
         }

@@ -29,13 +29,13 @@ struct Insn {
     uint16_t imm2 = 0;     // second immediate: ENTER nesting level, far pointer selector
     uint16_t flags = 0;    // insn_flag
     uint16_t mnemonic = 0; // ZydisMnemonic (for traces, explain mode and x87 dispatch)
+    uint16_t mem_size = 0; // memory operand size in bytes (x87 up to 512 for FXSAVE)
     uint8_t len = 0;
     uint8_t reg = 0;       // register operand (ModRM.reg or the register in the opcode)
     uint8_t rm = 0;        // register r/m operand when !MEM; x87: st(i)
     uint8_t base = kNoReg, index = kNoReg, scale = 0;   // memory operand
     uint8_t seg = 3;       // segment of the memory operand (DS unless overridden/BP-based)
     uint8_t op = 0;        // handler-specific: condition code, operand size of a source, ...
-    uint8_t mem_size = 0;  // memory operand size in bytes (x87, far pointers)
     uint8_t opcode = 0;    // last opcode byte (x87 FOP and explain mode)
     uint8_t modrm = 0;
 

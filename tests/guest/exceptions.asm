@@ -5,6 +5,13 @@
 ; EIP minus `site`: +00 proves fault semantics (EIP of the faulting instruction), +len proves trap
 ; semantics (EIP of the next instruction) -- SDM vol.3 6.5 "Exception classifications" and
 ; table 6-1. Error codes follow vol.3 6.13: bit 0 EXT, bit 1 IDT, bit 2 TI, bits 15:3 index.
+;
+; exceptions.expected is what the SDM specifies. QEMU 7.2 TCG differs (exceptions.qemu.expected):
+;   - ICEBP (F1) is #UD (QEMU builds it only with WANT_ICEBP); the SDM makes it a #DB trap.
+;   - error codes never carry EXT (bit 0), so the #NP for an undeliverable single-step is 000a.
+;   - no segment limit, null-selector, read-only or CS-write checks on data accesses (#GP/#SS).
+;   - no alignment checking (#AC).
+;   - a pending x87 exception is reported only by FWAIT, not by the next waiting x87 instruction.
 
 %include "lift86.inc"
 

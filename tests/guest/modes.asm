@@ -11,6 +11,9 @@
 ;    (vol.3 3.4.3 and 20.1.1: the base is selector*16; the limit is not reloaded).
 ; 4. Real mode -> protected mode with a 32-bit far JMP (vol.3 9.9.1).
 ;
+; modes.expected is what the SDM specifies. QEMU 7.2 TCG does not check segment limits, so the
+; real-mode word access at offset FFFF does not fault there (modes.qemu.expected).
+;
 ; The 16-bit code lives in a position-independent blob copied to 0x8000 (real-mode segment 0x0800);
 ; R(x) is a blob label's offset inside that segment.
 

@@ -4,7 +4,7 @@
 #include "tests/sst/flag_masks.hpp"
 
 #include <array>
-#include <string>
+#include <utility>
 
 namespace lift86::sst {
 
@@ -118,19 +118,18 @@ uint16_t undefined_flags(const OpcodeInfo& op, const MooTest& t) {
     return m;
 }
 
-const char* flag_names(uint16_t mask) {
-    // Small fixed table of names; the result lives in a thread-local buffer.
-    static thread_local std::string s;
-    static const std::array<std::pair<uint16_t, const char*>, 6> names{
-        {{OF, "OF"}, {SF, "SF"}, {ZF, "ZF"}, {AF, "AF"}, {PF, "PF"}, {CF, "CF"}}};
-    s.clear();
+std::string flag_names(uint16_t mask) {
+    static const std::array<std::pair<uint16_t, const char*>, 9> names{
+        {{OF, "OF"}, {DF, "DF"}, {IF, "IF"}, {TF, "TF"}, {SF, "SF"}, {ZF, "ZF"}, {AF, "AF"}, {PF, "PF"}, {CF, "CF"}}};
+    std::string s;
     for (auto [bit, name] : names)
         if (mask & bit) {
             if (!s.empty()) s += ',';
             s += name;
         }
     if (mask & TOP4) s += s.empty() ? "IOPL/NT/15" : ",IOPL/NT/15";
-    return s.c_str();
+    if (mask & 0x002A) s += s.empty() ? "reserved" : ",reserved";   // bits 1, 3, 5
+    return s;
 }
 
 }  // namespace lift86::sst
