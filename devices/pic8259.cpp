@@ -56,8 +56,8 @@ int Pic8259::Chip::pending(bool is_master) const {
     if (sfnm && is_master) blocking &= uint8_t(~icw3);
     for (int i = 1; i <= 8; i++) {
         int lvl = (lowest + i) & 7;
-        if (lvl == ir) return ir;                    // reached the request first
-        if (blocking & (1u << lvl)) return -1;       // something higher is in service
+        if (blocking & (1u << lvl)) return -1;       // same or higher level in service
+        if (lvl == ir) return ir;
     }
     return -1;
 }

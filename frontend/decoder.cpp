@@ -97,8 +97,8 @@ DecodeStatus decode_insn(const uint8_t* bytes, size_t avail, bool code32, Insn& 
     ZydisDecodedOperand zops[ZYDIS_MAX_OPERAND_COUNT];
     ZyanStatus st = ZydisDecoderDecodeFull(code32 ? &ds.d32 : &ds.d16, bytes, avail, &zi, zops);
     out = Insn{};
-    if (st == ZYDIS_STATUS_NO_MORE_DATA) {
-        if (avail < 15) return DecodeStatus::NeedMoreBytes;
+    if (st == ZYDIS_STATUS_NO_MORE_DATA || st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) {
+        if (st == ZYDIS_STATUS_NO_MORE_DATA && avail < 15) return DecodeStatus::NeedMoreBytes;
         out.fn = h_too_long;
         out.len = 15;
         out.flags = insn_flag::ENDS_BLOCK;

@@ -87,6 +87,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--initrd", cfg.initrd, "initial ramdisk (a multiboot module for multiboot kernels)");
     app.add_option("--hda", cfg.hda, "first hard disk image (without -bios: its boot sector runs at 0:7C00)");
     app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
+    app.add_option("--serial", cfg.serial, "COM1 back-end: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--device", device, "extra device: isa-debug-exit[,iobase=0xf4][,iosize=0x04]");
     app.add_option("--display", cfg.display, "display: none")->capture_default_str();
     app.add_flag("--nographic", nographic, "no display; serial console on the terminal");
@@ -95,6 +96,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--trace", trace, "comma-separated trace points on stderr: insn, int, io");
     app.add_option("--max-insns", cfg.max_insns, "stop after N guest instructions (exit status 3)");
     app.add_option("--clock", clock, "machine clock: virtual (reproducible) or host (wall clock)")->capture_default_str();
+    app.add_flag("--stats", cfg.stats, "print instructions retired, blocks decoded and guest MIPS at exit");
     app.add_flag("--version", version, "print the version and exit");
 
     std::vector<std::string> args = normalise(argc, argv);
@@ -113,7 +115,12 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     }
     cfg.ram_mb = parse_mem(mem);
     if (!device.empty()) parse_device(device, cfg);
-    if (nographic) cfg.display = "none";
+    if (nographic) {
+        cfg.display = "none";
+        if (cfg.serial == "none") cfg.serial = "stdio";   // as QEMU: the serial console on the terminal
+    }
+    if (cfg.serial != "stdio" && cfg.serial != "none" && cfg.serial.rfind("file:", 0) != 0)
+        throw CliError(fmt::format("invalid -serial '{}' (stdio, file:PATH or none)", cfg.serial));
     if (cfg.display != "none") throw CliError(fmt::format("display '{}' is not available (supported: none)", cfg.display));
     if (cfg.engine != "interp") throw CliError(fmt::format("unknown engine '{}' (available: interp)", cfg.engine));
     if (clock == "virtual") cfg.clock = Clock::Mode::Virtual;

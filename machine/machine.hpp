@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <ctime>
 
 #include "frontend/cpu.hpp"
 #include "machine/bus/clock.hpp"
@@ -24,6 +25,7 @@ struct MachineConfig {
     std::string kernel, append, initrd;
     std::string hda;                  // -hda (without -bios: its boot sector is run directly)
     std::string debugcon = "none";    // -debugcon stdio|file:PATH|none
+    std::string serial = "none";      // -serial stdio|file:PATH|none (COM1)
     bool debug_exit = false;          // -device isa-debug-exit
     uint16_t debug_exit_base = 0xF4, debug_exit_size = 4;
     std::string display = "none";
@@ -31,6 +33,7 @@ struct MachineConfig {
     std::set<std::string> trace;      // insn, int, io
     uint64_t max_insns = 0;           // 0: unlimited
     bool no_reboot = false;
+    bool stats = false;               // --stats: instruction count and speed on stderr at exit
     Clock::Mode clock = Clock::Mode::Virtual;
 };
 
@@ -50,6 +53,7 @@ public:
     // Runs until the guest ends; returns lift86's exit status.
     int run();
     void request_exit(int status);
+    void request_reset();   // takes effect between instructions
     void reset();
 
     MachineConfig cfg;
@@ -59,6 +63,7 @@ public:
     Cpu cpu;
 
 private:
+    int run_loop();
     void load_guest();
     void wire_devices();
     void trace_insn(uint32_t eip, const Insn& insn);
@@ -68,6 +73,8 @@ private:
     std::optional<int> exit_;
     std::FILE* debugcon_out_ = nullptr;
     bool debugcon_close_ = false;
+    std::FILE* serial_close_ = nullptr;
+    bool reset_pending_ = false;
 };
 
 }  // namespace lift86

@@ -149,7 +149,7 @@ bool screen2(Float80 a, Float80 b, FpEnv& env, Float80* out) {
 }
 
 bool denormal_operand(FpEnv& env, Float80 a, Float80 b) {
-  if (is_denormal(classify(a)) || is_denormal(classify(b))) env.flags |= kDE;
+  if (env.denormal_source || is_denormal(classify(a)) || is_denormal(classify(b))) env.flags |= kDE;
   return env.unmasked(kDE);
 }
 
@@ -366,12 +366,14 @@ Extracted fxtract(Float80 a, FpEnv& env) {
 
 Remainder fprem(Float80 a, Float80 b, bool ieee, FpEnv& env) {
   Remainder res;
+  res.has_quotient = false;
   if (screen2(a, b, env, &res.value)) return res;
   const FpClass ca = classify(a), cb = classify(b);
   if (ca == FpClass::Infinity || cb == FpClass::Zero) {
     res.value = invalid(env);
     return res;
   }
+  res.has_quotient = true;
   if (denormal_operand(env, a, b)) return res;
   res.value = a;
   if (ca == FpClass::Zero) return res;

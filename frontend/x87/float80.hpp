@@ -61,6 +61,9 @@ struct FpEnv {
   uint8_t masks = 0x3F;  // CW bits 0..5: 1 = masked
   uint8_t flags = 0;     // raised exceptions (accumulates)
   bool c1 = false;       // the last rounding increased the magnitude
+  // Set by the caller when an operand came from a single/double denormal in memory (which
+  // the conversion normalised): the operation reports DE where its precedence allows.
+  bool denormal_source = false;
 
   // PC = 00 -> 24 bits, 10 -> 53, 11 -> 64; the reserved 01 behaves as 64 here.
   static FpEnv from_cw(uint16_t cw);
@@ -85,7 +88,14 @@ Extracted fxtract(Float80 a, FpEnv& env);
 
 // FPREM (ieee=false, truncating quotient) and FPREM1 (ieee=true, nearest quotient). When the
 // exponent difference is 64 or more only a partial remainder is produced (complete=false, C2=1).
-struct Remainder { Float80 value; bool complete = true; uint8_t quotient = 0; /* low 3 bits */ };
+// A NaN or invalid-operation result has no quotient (has_quotient=false): FPREM then leaves
+// C0, C1 and C3 alone.
+struct Remainder {
+  Float80 value;
+  bool complete = true;
+  bool has_quotient = true;
+  uint8_t quotient = 0;  // low 3 bits
+};
 Remainder fprem(Float80 a, Float80 b, bool ieee, FpEnv& env);
 
 enum class Cmp : uint8_t { Less, Equal, Greater, Unordered };

@@ -15,7 +15,7 @@ bool trig_out_of_range(Float80 x);
 
 Float80 fsin(Float80 x, FpEnv& env);
 Float80 fcos(Float80 x, FpEnv& env);
-// FSINCOS: both results; the flags of both roundings accumulate, C1 is the cosine's.
+// FSINCOS: both results; the flags of both roundings accumulate, C1 if either rounded up.
 void fsincos(Float80 x, FpEnv& env, Float80* sin, Float80* cos);
 Float80 ftan(Float80 x, FpEnv& env);             // FPTAN's tangent (it then pushes 1.0)
 Float80 fpatan(Float80 y, Float80 x, FpEnv& env); // FPATAN: arctan(ST1 / ST0) with quadrant

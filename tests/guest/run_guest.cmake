@@ -7,6 +7,8 @@
 # Pass: the emulator's stdout (the guest's port 0xE9 output) equals EXPECTED byte for byte, and
 # its exit status is 1, i.e. the guest wrote 0 to isa-debug-exit (status = (value << 1) | 1).
 
+cmake_minimum_required(VERSION 3.25)
+
 foreach(var KIND EMULATOR KERNEL EXPECTED)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "run_guest.cmake: -D${var}=... is required")

@@ -30,6 +30,10 @@ const char* skip_form(const FormName& form);
 // Decided from the test alone, before running it. Null: run the test.
 const char* skip_before_run(const OpcodeInfo& op, const MooTest& t);
 
+// Registers (MooReg bits) not to compare for this test, where the 286 leaves a documented
+// different value; 0 for most tests.
+uint16_t registers_not_compared(const OpcodeInfo& op, const MooTest& t);
+
 // Decided after running, from how the result differs: `got_vector` is the exception vector the
 // CPU delivered that the test did not expect (-1 when none was detected). Null: a real failure.
 const char* skip_after_run(const OpcodeInfo& op, const MooTest& t, int got_vector);

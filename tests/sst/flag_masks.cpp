@@ -26,10 +26,13 @@ constexpr uint8_t regs(std::initializer_list<int> rs) {
     return m;
 }
 
+constexpr int kAnyOutcome = -1;
+
 struct Row {
     uint8_t first, last;   // one-byte opcode range
     uint8_t reg_mask;      // ModRM.reg values the row covers (kAnyReg: all / no ModRM)
     uint16_t flags;
+    int vector;            // only when the test ends in this exception (kAnyOutcome: always)
     const char* what;      // the instruction and the SDM entry
 };
 
@@ -37,24 +40,28 @@ constexpr uint8_t kShiftGroup[] = {0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3};
 
 const Row kRows[] = {
     // Logical ops: "OF and CF cleared; SF, ZF, PF per result; the state of AF is undefined."
-    {0x08, 0x0D, kAnyReg, AF, "OR (SDM vol.2 OR)"},
-    {0x20, 0x25, kAnyReg, AF, "AND (SDM vol.2 AND)"},
-    {0x30, 0x35, kAnyReg, AF, "XOR (SDM vol.2 XOR)"},
-    {0x80, 0x83, regs({1, 4, 6}), AF, "OR/AND/XOR r/m,imm (group 1)"},
-    {0x84, 0x85, kAnyReg, AF, "TEST r/m,reg (SDM vol.2 TEST)"},
-    {0xA8, 0xA9, kAnyReg, AF, "TEST AL/AX,imm"},
-    {0xF6, 0xF7, regs({0, 1}), AF, "TEST r/m,imm (/1 is the 286's undocumented alias)"},
+    {0x08, 0x0D, kAnyReg, AF, kAnyOutcome, "OR (SDM vol.2 OR)"},
+    {0x20, 0x25, kAnyReg, AF, kAnyOutcome, "AND (SDM vol.2 AND)"},
+    {0x30, 0x35, kAnyReg, AF, kAnyOutcome, "XOR (SDM vol.2 XOR)"},
+    {0x80, 0x83, regs({1, 4, 6}), AF, kAnyOutcome, "OR/AND/XOR r/m,imm (group 1)"},
+    {0x84, 0x85, kAnyReg, AF, kAnyOutcome, "TEST r/m,reg (SDM vol.2 TEST)"},
+    {0xA8, 0xA9, kAnyReg, AF, kAnyOutcome, "TEST AL/AX,imm"},
+    {0xF6, 0xF7, regs({0, 1}), AF, kAnyOutcome, "TEST r/m,imm (/1 is the 286's undocumented alias)"},
     // Decimal adjust.
-    {0x27, 0x27, kAnyReg, OF, "DAA: OF undefined"},
-    {0x2F, 0x2F, kAnyReg, OF, "DAS: OF undefined"},
-    {0x37, 0x37, kAnyReg, OF | SF | ZF | PF, "AAA: OF, SF, ZF, PF undefined"},
-    {0x3F, 0x3F, kAnyReg, OF | SF | ZF | PF, "AAS: OF, SF, ZF, PF undefined"},
-    {0xD4, 0xD5, kAnyReg, OF | AF | CF, "AAM/AAD: OF, AF, CF undefined"},
+    {0x27, 0x27, kAnyReg, OF, kAnyOutcome, "DAA: OF undefined"},
+    {0x2F, 0x2F, kAnyReg, OF, kAnyOutcome, "DAS: OF undefined"},
+    {0x37, 0x37, kAnyReg, OF | SF | ZF | PF, kAnyOutcome, "AAA: OF, SF, ZF, PF undefined"},
+    {0x3F, 0x3F, kAnyReg, OF | SF | ZF | PF, kAnyOutcome, "AAS: OF, SF, ZF, PF undefined"},
+    {0xD4, 0xD5, kAnyReg, OF | AF | CF, kAnyOutcome, "AAM/AAD: OF, AF, CF undefined"},
     // Multiply and divide.
-    {0x69, 0x69, kAnyReg, SF | ZF | AF | PF, "IMUL r,r/m,imm16: SF, ZF, AF, PF undefined"},
-    {0x6B, 0x6B, kAnyReg, SF | ZF | AF | PF, "IMUL r,r/m,imm8: SF, ZF, AF, PF undefined"},
-    {0xF6, 0xF7, regs({4, 5}), SF | ZF | AF | PF, "MUL/IMUL r/m: SF, ZF, AF, PF undefined"},
-    {0xF6, 0xF7, regs({6, 7}), ARITH, "DIV/IDIV: all six status flags undefined"},
+    {0x69, 0x69, kAnyReg, SF | ZF | AF | PF, kAnyOutcome, "IMUL r,r/m,imm16: SF, ZF, AF, PF undefined"},
+    {0x6B, 0x6B, kAnyReg, SF | ZF | AF | PF, kAnyOutcome, "IMUL r,r/m,imm8: SF, ZF, AF, PF undefined"},
+    {0xF6, 0xF7, regs({4, 5}), SF | ZF | AF | PF, kAnyOutcome, "MUL/IMUL r/m: SF, ZF, AF, PF undefined"},
+    {0xF6, 0xF7, regs({6, 7}), ARITH, kAnyOutcome, "DIV/IDIV: all six status flags undefined"},
+    // AAM 0 raises #DE after the 286 has already set SF/ZF/PF from a partial result; a P6
+    // faults precisely, before changing anything (SDM vol.3 6.5). Neither value is a result the
+    // instruction defines, so the flags (and their pushed copy) are not compared.
+    {0xD4, 0xD4, kAnyReg, ARITH, 0, "AAM 0 faulting with #DE: flags of a discarded result"},
     // Shifts and rotates (group 2): see the shift rows below, which need the count.
 };
 
@@ -100,7 +107,9 @@ uint16_t undefined_flags(const OpcodeInfo& op, const MooTest& t) {
     if (op.two_byte) return 0;   // 0F 00..06 on the 286: LAR/LSL set only ZF, which is defined
     uint16_t m = 0;
     for (const Row& r : kRows)
-        if (op.opcode >= r.first && op.opcode <= r.last && reg_matches(r.reg_mask, op)) m |= r.flags;
+        if (op.opcode >= r.first && op.opcode <= r.last && reg_matches(r.reg_mask, op) &&
+            (r.vector == kAnyOutcome || (t.excp && t.excp->vector == r.vector)))
+            m |= r.flags;
     if (is_shift_group(op.opcode)) {
         unsigned count = shift_count(op, t);
         unsigned width = (op.opcode & 1) ? 16 : 8;

@@ -26,6 +26,8 @@ std::string hex_string(std::span<const uint8_t> bytes, const char* sep) {
 
 namespace {
 
+struct Chunk;
+
 // A bounds-checked cursor over one chunk payload. `base` is the payload's offset in the file,
 // kept only for error messages.
 class Cursor {
@@ -72,23 +74,8 @@ public:
         return std::string(b.begin(), b.end());
     }
 
-    struct Chunk {
-        std::string id;
-        Cursor body;
-    };
     // Next chunk header + payload; the payload must lie inside this cursor's range.
-    Chunk chunk() {
-        need(8, "chunk header");
-        std::string id = text(4, "chunk id");
-        for (char c : id)
-            if (c < 0x20 || c > 0x7E) fail("bad chunk id (not ASCII): is this a MOO file?");
-        uint32_t len = u32("chunk length");
-        if (len > left())
-            fail("truncated: chunk '" + id + "' declares " + std::to_string(len) + " bytes, " +
-                 std::to_string(left()) + " left");
-        size_t at = file_offset();
-        return Chunk{id, Cursor(bytes(len, "chunk payload"), at, what_ + "/" + id)};
-    }
+    Chunk chunk();
 
 private:
     std::span<const uint8_t> d_;
@@ -96,6 +83,25 @@ private:
     size_t base_;
     std::string what_;
 };
+
+// One chunk: its id and a cursor over exactly its payload.
+struct Chunk {
+    std::string id;
+    Cursor body;
+};
+
+Chunk Cursor::chunk() {
+    need(8, "chunk header");
+    std::string id = text(4, "chunk id");
+    for (char c : id)
+        if (c < 0x20 || c > 0x7E) fail("bad chunk id (not ASCII): is this a MOO file?");
+    uint32_t len = u32("chunk length");
+    if (len > left())
+        fail("truncated: chunk '" + id + "' declares " + std::to_string(len) + " bytes, " + std::to_string(left()) +
+             " left");
+    size_t at = file_offset();
+    return Chunk{id, Cursor(bytes(len, "chunk payload"), at, what_ + "/" + id)};
+}
 
 void parse_regs(Cursor& c, CpuImage& img) {
     uint16_t mask = c.u16("REGS mask");

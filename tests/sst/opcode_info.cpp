@@ -20,6 +20,29 @@ bool has_modrm_1byte(uint8_t op) {
     }
 }
 
+// Immediate bytes after ModRM/displacement, 16-bit operand size (80286 PRM appendix A).
+unsigned imm_bytes_1byte(uint8_t op, unsigned reg) {
+    if (op < 0x40) return (op & 7) == 4 ? 1 : (op & 7) == 5 ? 2 : 0;   // AL,ib / AX,iw
+    if (op >= 0x70 && op <= 0x7F) return 1;                              // Jcc rel8
+    if (op >= 0xB0 && op <= 0xB7) return 1;                              // MOV r8,ib
+    if (op >= 0xB8 && op <= 0xBF) return 2;                              // MOV r16,iw
+    if (op >= 0xE0 && op <= 0xE7) return 1;                              // LOOPx JCXZ IN OUT ib
+    switch (op) {
+    case 0x68: case 0x69: case 0x81: case 0xA9: case 0xC2: case 0xC7: case 0xCA:
+    case 0xE8: case 0xE9:
+    case 0xA0: case 0xA1: case 0xA2: case 0xA3:   // moffs16
+        return 2;
+    case 0x6A: case 0x6B: case 0x80: case 0x82: case 0x83: case 0xA8: case 0xC0: case 0xC1:
+    case 0xC6: case 0xCD: case 0xD4: case 0xD5: case 0xEB:
+        return 1;
+    case 0x9A: case 0xEA: return 4;   // ptr16:16
+    case 0xC8: return 3;              // ENTER iw, ib
+    case 0xF6: return reg <= 1 ? 1 : 0;   // TEST r/m8,ib (and its /1 alias)
+    case 0xF7: return reg <= 1 ? 2 : 0;
+    default: return 0;
+    }
+}
+
 // 0F 00..03 (SLDT group, SGDT group, LAR, LSL) take ModRM; 0F 05/06 (LOADALL, CLTS) do not.
 bool has_modrm_0f(uint8_t op2) { return op2 <= 0x03; }
 
@@ -61,11 +84,31 @@ std::optional<OpcodeInfo> scan_opcode(std::span<const uint8_t> b) {
         unsigned disp = 0;
         if (o.mod() == 1) disp = 1;
         else if (o.mod() == 2 || (o.mod() == 0 && o.rm() == 6)) disp = 2;
+        // The displacement may be missing: when the 286 raised #UD on the ModRM byte, the
+        // suite's BYTS ends there (the HLT follows). imm_offset may then lie past the end.
         i += disp;
-        if (i > b.size()) return std::nullopt;
     }
     o.imm_offset = unsigned(i);
+    o.imm_size = o.two_byte ? 0 : imm_bytes_1byte(o.opcode, o.reg());
     return o;
+}
+
+bool OpcodeInfo::operand_in_ss() const {
+    if (mem_operand()) {
+        if (seg_override >= 0) return seg_override == 0x36;
+        return rm() == 2 || rm() == 3 || (rm() == 6 && mod() != 0);
+    }
+    if (two_byte || seg_override != 0x36) return false;
+    switch (opcode) {
+    case 0xA0: case 0xA1: case 0xA2: case 0xA3:   // MOV moffs
+    case 0xA4: case 0xA5: case 0xA6: case 0xA7:   // MOVS CMPS: source DS:SI
+    case 0xAC: case 0xAD:                         // LODS
+    case 0x6E: case 0x6F:                         // OUTS
+    case 0xD7:                                    // XLAT
+        return true;
+    default:
+        return false;
+    }
 }
 
 std::optional<FormName> parse_form_name(const std::string& s) {

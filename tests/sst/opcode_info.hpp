@@ -20,14 +20,19 @@ struct OpcodeInfo {
     bool has_modrm = false;
     uint8_t modrm = 0;
     unsigned imm_offset = 0;          // offset of the first immediate byte (after ModRM/disp)
+    unsigned imm_size = 0;            // immediate / relative offset / far pointer bytes
 
     unsigned mod() const { return modrm >> 6; }
     unsigned reg() const { return (modrm >> 3) & 7; }
     unsigned rm() const { return modrm & 7; }
     bool mem_operand() const { return has_modrm && mod() != 3; }
+    unsigned length() const { return imm_offset + imm_size; }
+    // An explicit memory operand is addressed through SS: a BP-based ModRM form, or an SS:
+    // prefix on a ModRM operand, a moffs (A0-A3), XLAT, or a string source (DS:SI).
+    bool operand_in_ss() const;
 };
 
-// Returns nothing when the bytes end before the opcode/ModRM/displacement are complete.
+// Returns nothing when the bytes end before the opcode (and its ModRM byte) is complete.
 std::optional<OpcodeInfo> scan_opcode(std::span<const uint8_t> bytes);
 
 // "F6.6" style name of the opcode form a test file covers; the reg is -1 for ungrouped files.
