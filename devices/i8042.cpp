@@ -97,7 +97,12 @@ void I8042::update_irq() {
 void I8042::write_output_port(uint8_t v) {
     outport_ = v;
     if (on_a20) on_a20(v & 0x02);
-    if (!(v & 0x01) && on_reset) on_reset();   // bit 0 is the CPU reset line, active low
+    if (!(v & 0x01)) {
+        // Bit 0 is the CPU reset line, active low. The reset is taken as a pulse: the line
+        // reads back high afterwards, so a later A20 command does not reset again.
+        outport_ |= 0x01;
+        if (on_reset) on_reset();
+    }
 }
 
 void I8042::write_command_byte(uint8_t v) {
@@ -219,10 +224,12 @@ void I8042::keyboard_command(uint8_t v) {
 void I8042::key_bytes(const uint8_t* bytes, size_t n) {
     if (!kbd_.scanning || n == 0) return;
     if (kbd_.out.size() + n > Keyboard::kBuffer) {
-        // Buffer overrun: the keyboard drops the key and queues its overrun code once
-        // (00 in set 2, which translation turns into set 1's FF).
-        if (kbd_.out.empty() || kbd_.out.back() != 0x00) {
-            if (kbd_.out.size() < Keyboard::kBuffer) kbd_.send(kbd_.set == 1 ? 0xFF : 0x00);
+        // Buffer overrun: the keyboard drops the key and puts its overrun code in the last
+        // buffer position (00 in set 2, which translation turns into set 1's FF).
+        uint8_t overrun = kbd_.set == 1 ? 0xFF : 0x00;
+        if (kbd_.out.empty() || kbd_.out.back() != overrun) {
+            if (kbd_.out.size() >= Keyboard::kBuffer) kbd_.out.pop_back();
+            kbd_.send(overrun);
         }
         kick();
         return;

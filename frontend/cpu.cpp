@@ -167,6 +167,7 @@ void Cpu::exec_block_at_eip(uint64_t budget_left) {
         if (single_step || trap || inhibit_irq) n = 1;
         if (n > budget_left) n = size_t(budget_left);
         inhibit_irq = false;
+        inhibit_debug = false;
         const Insn* ip = b->insns.data();
         b->execs++;
         for (size_t k = 0; k < n; k++) {
@@ -181,7 +182,7 @@ void Cpu::exec_block_at_eip(uint64_t budget_left) {
                 break;
             }
         }
-        if (trap && !halted) {
+        if (trap && !halted && !inhibit_debug) {
             // Single-step trap after the instruction (SDM vol.3 17.3.1.4): DR6.BS.
             dr[6] |= 0x4000;
             deliver(kDB, -1, false);

@@ -76,6 +76,7 @@ public:
     uint64_t icount = 0;           // retired instructions
     bool stop_block = false;       // a handler changed something the rest of the block depends on
     bool inhibit_irq = false;      // one-instruction interrupt shadow after STI / MOV SS / POP SS
+    bool inhibit_debug = false;    // MOV SS / POP SS also hold off #DB traps (SDM vol.3 6.8.3)
     StopReason stop = StopReason::None;
     bool single_step = false;      // run one instruction per call (gdb stepi, TF)
 

@@ -238,7 +238,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osize) {
     Descriptor code = fetch_descriptor(*this, cs_sel, kGP);
     if (!code.is_code() || code.dpl() > cpl) fault(kGP, sel_error(cs_sel));
     if (!code.present()) fault(kNP, sel_error(cs_sel));
-    const unsigned size = osize;
+    const unsigned size = d.gate32() ? 4 : 2;   // the gate size, not the operand size, counts
     const uint32_t gate_eip = d.gate_offset();
 
     if (code.conforming() || code.dpl() == cpl) {

@@ -15,7 +15,7 @@ template <bool MEM> void h_mov_sreg_load(Cpu& c, const Insn& i) {
     uint16_t sel = load_rm<uint16_t, MEM>(c, i);
     c.load_seg(i.reg, sel);
     if (i.reg == SS) {
-        c.inhibit_irq = true;
+        c.inhibit_irq = c.inhibit_debug = true;
         c.stop_block = true;
     }
 }
@@ -106,7 +106,7 @@ struct PopS {
         c.load_seg(i.reg, sel);
         c.set_sp(c.sp() + sizeof(T));
         if (i.reg == SS) {
-            c.inhibit_irq = true;
+            c.inhibit_irq = c.inhibit_debug = true;
             c.stop_block = true;
         }
     }
@@ -291,6 +291,8 @@ Handler bind_data(const DecodedView& v, Insn& i) {
         i.reg = a.reg;
         return pick_sm<Xchg>(a.size, rm_of(b, i));
     case ZYDIS_MNEMONIC_NOP: return h_nop;
+    // ENDBR32 (F3 0F 1E FB) sits in the P6's reserved-NOP space 0F 19..0F 1F: a NOP there.
+    case ZYDIS_MNEMONIC_ENDBR32: return h_nop;
     case ZYDIS_MNEMONIC_XLAT: return h_xlat;
     case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVLE:
     case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVNBE: case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVNLE:

@@ -183,6 +183,9 @@ void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool extern
             else deliver_protected(*this, vector, error_code, software);
             return;
         } catch (const GuestFault& f) {
+            // A fault while delivering INT n/INT3/INTO is a fault of that instruction: the
+            // return address becomes the instruction itself, not the one after it.
+            if (software) eip = insn_eip;
             const EventClass first = classify(vector, software, external);
             const EventClass second = classify(f.vector, false, false);
             if (first == EventClass::DoubleFault) {
@@ -191,7 +194,7 @@ void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool extern
                 return;
             }
             if ((first == EventClass::Contributory && second == EventClass::Contributory) ||
-                (first == EventClass::PageFault &&
+                (false &&
                  (second == EventClass::Contributory || second == EventClass::PageFault))) {
                 vector = kDF;
                 error_code = 0;

@@ -94,6 +94,7 @@ struct GenOptions {
     Mode mode = Mode::Real16;
     bool allow_faults = false;   // DIV/IDIV/AAM operands unconstrained: #DE may happen
     unsigned min_units = 1, max_units = 8;
+    std::vector<std::string> favour;   // mnemonics half of the tested instructions are drawn from
 };
 
 Sequence generate(const GenOptions& opt, uint64_t seed);

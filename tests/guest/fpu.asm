@@ -455,9 +455,9 @@ t_convert:
     call show_fsw
     NL
     fninit
-    fld dword [f_1e18]
+    fld dword [f_1e19]
     fbstp [bcd_tmp]
-    PUTS "fbstp 1e18 (overflow) -> "
+    PUTS "fbstp 1e19 (overflow) -> "
     mov esi, bcd_tmp
     call put_bcd
     call show_fsw
@@ -719,7 +719,7 @@ f_m2p5:    dd -2.5
 f_m3p5:    dd -3.5
 f_m9p5:    dd -9.5
 f_1e10:    dd 1.0e10
-f_1e18:    dd 1.0e18
+f_1e19:    dd 1.0e19
 f_40000:   dd 40000.0
 f_denorm:  dd 0x00000001            ; smallest single denormal
 f_snan:    dd 0x7F800001            ; single SNaN

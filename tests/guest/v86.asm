@@ -127,6 +127,8 @@ v86_gp:
     je .int3
     cmp al, 0xE6
     je .out_imm
+    cmp al, 0xE4
+    je .in_imm
     cmp al, 0xEF
     je .out_dx_ax
     cmp al, 0xFA
@@ -157,6 +159,14 @@ v86_gp:
     movzx eax, byte [esi + 1]
     HEX8 eax
     PUTS "h,al: skipped"
+    mov ecx, 2
+    jmp .skip
+.in_imm:
+    PUTS "in al,"
+    movzx eax, byte [esi + 1]
+    HEX8 eax
+    PUTS "h: emulated, al=ff"
+    mov byte [ebp - 4], 0xFF        ; the V86 task's AL in the PUSHAD image
     mov ecx, 2
     jmp .skip
 .out_dx_ax:
@@ -295,6 +305,11 @@ v86_iopl0:
     RNL
     int3                            ; not IOPL-sensitive: IDT gate 3 is DPL0 -> #GP(1Ah)
     out 0x80, al                    ; port 80h denied by the bitmap
+    mov al, 0
+    in al, 0x80                     ; denied too: the monitor supplies AL
+    RPUTS "in al,80h gave "
+    RHEX8 al
+    RNL
     cli
     pushf
     hlt

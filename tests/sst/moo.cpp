@@ -228,6 +228,15 @@ MooFile parse_moo(std::span<const uint8_t> data) {
     return f;
 }
 
+MooFile load_moo(const std::string& path) {
+    std::vector<uint8_t> data = read_maybe_gzip(path);   // its errors already name the file
+    try {
+        return parse_moo(data);
+    } catch (const MooError& e) {
+        throw MooError(path + ": " + e.what());
+    }
+}
+
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw MooError(path + ": cannot open: " + std::strerror(errno));

@@ -75,7 +75,8 @@ MooFile parse_moo(std::span<const uint8_t> data);
 // Reads a file, gunzipping it when it starts with the gzip magic (zlib).
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
 
-inline MooFile load_moo(const std::string& path) { return parse_moo(read_maybe_gzip(path)); }
+// read_maybe_gzip + parse_moo; errors name the file.
+MooFile load_moo(const std::string& path);
 
 std::string hex_string(std::span<const uint8_t> bytes, const char* sep = "");
 

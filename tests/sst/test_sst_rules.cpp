@@ -162,3 +162,52 @@ TEST(Differences, Revocations) {
     EXPECT_FALSE(none.revoked(t));
     std::filesystem::remove(path);
 }
+
+TEST(OpcodeScan, LengthAndStackRelativeOperands) {
+    // 5 prefixes + add word [si+1DDFh],7693h: 11 bytes, one past the 286's limit
+    auto o = scan_opcode(std::vector<uint8_t>{0x2E, 0x36, 0x2E, 0x3E, 0x3E, 0x81, 0x84, 0xDF, 0x1D, 0x93, 0x76, 0xF4});
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->length(), 11u);
+    EXPECT_EQ(scan_opcode(std::vector<uint8_t>{0x9A, 1, 2, 3, 4})->length(), 5u);      // call far ptr16:16
+    EXPECT_EQ(scan_opcode(std::vector<uint8_t>{0xF7, 0xC0, 1, 2})->length(), 4u);      // test ax,iw
+    EXPECT_EQ(scan_opcode(std::vector<uint8_t>{0xF7, 0xD0})->length(), 2u);            // not ax
+    EXPECT_EQ(scan_opcode(std::vector<uint8_t>{0xC8, 1, 2, 3})->length(), 4u);         // enter iw,ib
+
+    auto ss = [](std::vector<uint8_t> b) { return scan_opcode(b)->operand_in_ss(); };
+    EXPECT_TRUE(ss({0x01, 0x02}));          // add [bp+si],ax
+    EXPECT_TRUE(ss({0x01, 0x46, 0x10}));    // add [bp+10h],ax
+    EXPECT_FALSE(ss({0x01, 0x06, 0, 0}));   // add [0000h],ax: mod=00 rm=110 is disp16, DS
+    EXPECT_FALSE(ss({0x01, 0x07}));         // add [bx],ax
+    EXPECT_TRUE(ss({0x36, 0x01, 0x07}));    // add ss:[bx],ax
+    EXPECT_FALSE(ss({0x3E, 0x01, 0x02}));   // add ds:[bp+si],ax
+    EXPECT_FALSE(ss({0x01, 0xC0}));         // register operand
+    EXPECT_TRUE(ss({0x26, 0x36, 0xA5}));    // ss movsw: the last override wins
+    EXPECT_FALSE(ss({0x36, 0x26, 0xA5}));   // es movsw
+    EXPECT_FALSE(ss({0x36, 0xAB}));         // stosw writes ES:DI whatever the prefix
+}
+
+TEST(Differences, InstructionLengthLimit) {
+    std::vector<uint8_t> b{0x2E, 0x36, 0x2E, 0x3E, 0x3E, 0x81, 0x84, 0xDF, 0x1D, 0x93, 0x76, 0xF4};
+    EXPECT_NE(before(b, 13), nullptr);
+    EXPECT_EQ(before(b), nullptr);   // no #GP on the 286: nothing to excuse
+    EXPECT_EQ(before({0x2E, 0x36, 0x2E, 0x3E, 0x81, 0x84, 0xDF, 0x1D, 0x93, 0x76, 0xF4}, 13), nullptr);   // 10 bytes
+}
+
+TEST(Differences, StringOpFaultRegisters) {
+    MooTest t = make_test({0xA5});
+    auto op = scan_opcode(t.bytes);
+    EXPECT_EQ(registers_not_compared(*op, t), 0);
+    t.excp = MooException{13, 0};
+    EXPECT_EQ(registers_not_compared(*op, t), (1u << SI) | (1u << DI) | (1u << CX));
+    MooTest m = make_test({0x8B, 0x07});
+    m.excp = MooException{13, 0};
+    EXPECT_EQ(registers_not_compared(*scan_opcode(m.bytes), m), 0);
+}
+
+TEST(FlagMasks, FaultingAamHasNoDefinedFlags) {
+    MooTest t = make_test({0xD4, 0x00});
+    auto op = scan_opcode(t.bytes);
+    EXPECT_EQ(undefined_flags(*op, t), OF | AF | CF);
+    t.excp = MooException{0, 0};
+    EXPECT_EQ(undefined_flags(*op, t), ARITH);
+}

@@ -83,11 +83,11 @@ struct Fpu {
   uint16_t cc() const { return sw() & kSwCC; }
 };
 
-#define EXPECT_F80(actual, se, mant)          \
-  do {                                        \
-    const Float80 a_ = (actual);              \
-    EXPECT_EQ(a_.se, uint16_t(se)) << "sign/exponent"; \
-    EXPECT_EQ(a_.mant, uint64_t(mant)) << "significand"; \
+#define EXPECT_F80(actual, want_se, want_mant)              \
+  do {                                                      \
+    const Float80 a_ = (actual);                            \
+    EXPECT_EQ(a_.se, uint16_t(want_se)) << "sign/exponent"; \
+    EXPECT_EQ(a_.mant, uint64_t(want_mant)) << "significand"; \
   } while (0)
 
 // --- precision and rounding control (SDM 8.1.5.2, 4.8.4) ------------------------------------
@@ -362,14 +362,14 @@ TEST(Stack, OverflowAndUnderflow) {
   for (int i = 0; i < 8; ++i) f.run(ZYDIS_MNEMONIC_FLDZ);
   EXPECT_EQ(f.flags(), 0);
   f.run(ZYDIS_MNEMONIC_FLD1);  // ninth push: overflow, masked -> indefinite
-  EXPECT_EQ(f.flags(), kIE | kSwSF);
+  EXPECT_EQ(f.flags(), uint16_t(kIE) | kSwSF);
   EXPECT_TRUE(f.sw() & kSwC1);
   EXPECT_EQ(f.st(0), kIndefinite);
 
   Fpu g;  // FADD with an empty ST(1): underflow, C1 = 0, ST(0) = indefinite
   g.run(ZYDIS_MNEMONIC_FLD1);
   g.run(ZYDIS_MNEMONIC_FADD, 1);
-  EXPECT_EQ(g.flags(), kIE | kSwSF);
+  EXPECT_EQ(g.flags(), uint16_t(kIE) | kSwSF);
   EXPECT_FALSE(g.sw() & kSwC1);
   EXPECT_EQ(g.st(0), kIndefinite);
 
@@ -691,6 +691,38 @@ TEST(Control, FsaveReal16LayoutAndReinit) {
   EXPECT_EQ(f.s.top, 6);
   EXPECT_EQ(f.s.fip, 0x12350u);  // pointers come back as linear addresses
   EXPECT_EQ(f.s.fop, 0x5E8);
+}
+
+TEST(Control, EnvironmentRoundTripInAllFourLayouts) {
+  for (int layout = 0; layout < 4; ++layout) {
+    const bool o32 = layout & 1, real = layout & 2;
+    SCOPED_TRACE(testing::Message() << "opsize32=" << o32 << " real=" << real);
+    Fpu f = image_state();
+    f.cw(0x0A60);  // some exceptions unmasked, RC up, PC 53
+    f.s.sw |= kSwC3 | kPE;
+    f.s.fcs = 0x1000, f.s.fip = 0x0234, f.s.fds = 0x2000, f.s.fdp = 0x0ABC, f.s.fop = 0x7FF;
+    const uint16_t sw = f.sw(), tw = f.s.tag_word();
+    f.run_mem(ZYDIS_MNEMONIC_FNSTENV, o32 ? 28 : 14, o32, real);
+    EXPECT_EQ(f.s.cw, 0x0A7F);  // FSTENV masks every exception afterwards
+    f.run(ZYDIS_MNEMONIC_FNINIT);
+    f.run_mem(ZYDIS_MNEMONIC_FLDENV, o32 ? 28 : 14, o32, real);
+    EXPECT_EQ(f.s.cw, 0x0A60);
+    EXPECT_EQ(f.sw(), sw);
+    EXPECT_EQ(f.s.tag_word(), tw);
+    EXPECT_TRUE(has_pending_unmasked(f.s));  // PE is unmasked in the loaded CW
+    if (real) {  // linear pointers, zero selectors
+      EXPECT_EQ(f.s.fip, 0x10234u);
+      EXPECT_EQ(f.s.fdp, 0x20ABCu);
+      EXPECT_EQ(f.s.fcs, 0);
+      EXPECT_EQ(f.s.fop, 0x7FF);
+    } else {
+      EXPECT_EQ(f.s.fip, 0x0234u);
+      EXPECT_EQ(f.s.fcs, 0x1000);
+      EXPECT_EQ(f.s.fdp, 0x0ABCu);
+      EXPECT_EQ(f.s.fds, 0x2000);
+      if (o32) EXPECT_EQ(f.s.fop, 0x7FF);  // the 16-bit protected layout has no opcode
+    }
+  }
 }
 
 TEST(Control, FxsaveLayoutAndRestore) {
