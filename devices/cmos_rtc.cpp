@@ -48,7 +48,8 @@ Civil civil_from_days(int64_t z) {
 // 32.768 kHz time base, rates 1 and 2 repeat the taps of rates 8 and 9.
 uint32_t periodic_cycles(uint8_t rs) {
     if (rs == 0) return 0;
-    return 1u << rs;
+    if (rs <= 2) return 1u << (rs + 6);
+    return 1u << (rs - 1);
 }
 
 }  // namespace

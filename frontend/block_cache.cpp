@@ -78,12 +78,9 @@ Block* BlockCache::decode(uint32_t lin, uint32_t phys, uint8_t mode) {
     blk->bytes = cur - lin;
     decoded_insns_ += blk->insns.size();
     Block* raw = blk.get();
-    cpu_.mem.mark_code(phys);
-    by_page_[phys & ~kPageMask].push_back(raw);
-    if (blk->phys2 != Block::kNone) {
-        cpu_.mem.mark_code(blk->phys2);
-        by_page_[blk->phys2].push_back(raw);
-    }
+    const uint32_t first_len = std::min<uint32_t>(blk->bytes, kPageSize - (phys & kPageMask));
+    note_code(phys, first_len, raw);
+    if (blk->phys2 != Block::kNone) note_code(blk->phys2, blk->bytes - first_len, raw);
     map_[key_of(phys, mode)] = std::move(blk);
     return raw;
 }
@@ -96,11 +93,31 @@ void BlockCache::retire(std::unique_ptr<Block> b) {
     graveyard_.push_back(std::move(b));
 }
 
+void BlockCache::note_code(uint32_t phys, uint32_t len, Block* b) {
+    CodePage& p = by_page_[phys & ~kPageMask];
+    p.blocks.push_back(b);
+    for (uint32_t k = 0; k < len; k++) p.bytes.set((phys & kPageMask) + k);
+    cpu_.mem.mark_code(phys);
+}
+
+bool BlockCache::on_store(uint32_t phys, unsigned size) {
+    for (unsigned k = 0; k < size; k++) {
+        uint32_t a = phys + k;
+        auto it = by_page_.find(a & ~kPageMask);
+        if (it != by_page_.end() && it->second.bytes.test(a & kPageMask)) {
+            invalidate_page(a & ~kPageMask);
+            return true;
+        }
+    }
+    return false;
+}
+
 void BlockCache::invalidate_page(uint32_t page) {
     auto it = by_page_.find(page);
     if (it == by_page_.end()) return;
-    std::vector<Block*> victims = std::move(it->second);
+    std::vector<Block*> victims = std::move(it->second.blocks);
     by_page_.erase(it);
+    cpu_.mem.clear_code(page);
     for (Block* b : victims) {
         auto m = map_.find(key_of(b->phys, b->mode));
         if (m == map_.end() || m->second.get() != b) continue;   // already gone via its other page
@@ -108,7 +125,7 @@ void BlockCache::invalidate_page(uint32_t page) {
         for (uint32_t other : {b->phys & ~kPageMask, b->phys2}) {
             if (other == page || other == Block::kNone) continue;
             auto o = by_page_.find(other);
-            if (o != by_page_.end()) std::erase(o->second, b);
+            if (o != by_page_.end()) std::erase(o->second.blocks, b);   // its bytes stay marked: harmless
         }
         retire(std::move(m->second));
         map_.erase(m);
@@ -118,6 +135,7 @@ void BlockCache::invalidate_page(uint32_t page) {
 void BlockCache::flush() {
     for (auto& [k, b] : map_) graveyard_.push_back(std::move(b));
     map_.clear();
+    for (auto& [page, p] : by_page_) cpu_.mem.clear_code(page);
     by_page_.clear();
     std::fill(std::begin(fast_), std::end(fast_), nullptr);
 }

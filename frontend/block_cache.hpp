@@ -3,6 +3,7 @@
 // page drops its blocks (decision 5).
 #pragma once
 #include <cstdint>
+#include <bitset>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,10 @@ public:
     // The block at CS:EIP in the current mode (decoded now if needed). Raises #PF/#GP on fetch.
     Block* lookup();
     void invalidate_page(uint32_t phys_page);
+    // A guest store to a page that holds code: drops the page's blocks when the store touches
+    // bytes that were decoded (data next to code on the same page costs no re-decoding).
+    // Returns true when blocks were dropped.
+    bool on_store(uint32_t phys, unsigned size);
     void flush();
     size_t size() const { return map_.size(); }
     uint64_t decoded_insns() const { return decoded_insns_; }
@@ -44,7 +49,12 @@ private:
 
     Cpu& cpu_;
     std::unordered_map<uint64_t, std::unique_ptr<Block>> map_;
-    std::unordered_map<uint32_t, std::vector<Block*>> by_page_;
+    struct CodePage {
+        std::vector<Block*> blocks;
+        std::bitset<4096> bytes;   // which bytes of the page belong to decoded instructions
+    };
+    std::unordered_map<uint32_t, CodePage> by_page_;
+    void note_code(uint32_t phys, uint32_t len, Block* b);
     static constexpr unsigned kFastEntries = 4096;
     Block* fast_[kFastEntries] = {};
     // Invalidated blocks may still be executing: they are freed at the next lookup.

@@ -7,9 +7,9 @@ namespace lift86 {
 
 Cpu::Cpu(PhysMemory& m, PortBus& p) : mem(m), io(p), blocks(new BlockCache(*this)) {
     mem.on_map_change = [this] { tlb.flush(); };
-    mem.on_code_write = [this](PhysAddr page) {
-        blocks->invalidate_page(page);
-        stop_block = true;   // the running block may be the one that was just overwritten
+    mem.on_code_write = [this](PhysAddr addr, unsigned size) {
+        // The running block may be the one that was just overwritten: it ends after the store.
+        if (blocks->on_store(addr, size)) stop_block = true;
     };
     reset();
 }

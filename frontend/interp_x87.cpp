@@ -61,6 +61,9 @@ void h_x87(Cpu& c, const Insn& i) {
         op.fds = c.seg[i.seg].sel;
         op.fdp = off;
     }
+    // FXSAVE/FXRSTOR need a 16-byte aligned operand: #GP(0) otherwise (SDM vol.2 FXSAVE).
+    if ((i.mnemonic == ZYDIS_MNEMONIC_FXSAVE || i.mnemonic == ZYDIS_MNEMONIC_FXRSTOR) && ((c.seg[i.seg].base + off) & 15))
+        c.fault(kGP, 0);
     CpuX87Mem mem(c, i.seg, off, i.a32());
     x87::X87Result r = x87::execute(c.fpu, op, mem);
     if (!r.ok) c.fault(kUD);
@@ -81,7 +84,9 @@ void h_fwait(Cpu& c, const Insn&) {
 
 Handler bind_x87(const DecodedView& v, Insn& i) {
     if (v.mnemonic == ZYDIS_MNEMONIC_FWAIT) return h_fwait;
-    if (v.zi->meta.isa_ext != ZYDIS_ISA_EXT_X87) return nullptr;
+    const bool fxsr = v.mnemonic == ZYDIS_MNEMONIC_FXSAVE || v.mnemonic == ZYDIS_MNEMONIC_FXRSTOR;
+    if (v.zi->meta.isa_ext != ZYDIS_ISA_EXT_X87 && !fxsr) return nullptr;
+    if (fxsr && !(i.flags & insn_flag::MEM)) return nullptr;   // register forms are #UD
     // FISTTP is SSE3 (not on a P6): #UD.
     if (v.mnemonic == ZYDIS_MNEMONIC_FISTTP) return nullptr;
     // st(i) operand: the ModRM.rm field; the "st(i), st(0)" forms have it first.

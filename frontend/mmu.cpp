@@ -25,6 +25,11 @@ uint32_t Cpu::translate(uint32_t lin, bool write, unsigned user, bool fetch) {
         bool large = (pde & pte::PS) && (cr4 & cr4::PSE);
         uint32_t entry = pde, entry_addr = pde_addr, rights = pde;
         if (large) {
+            // Bits 21:12 of a 4 MiB PDE are reserved without PSE-36/PAT: #PF with RSVD (bit 3).
+            if (pde & 0x003FF000u) {
+                cr2 = lin;
+                fault(kPF, int32_t(1 | 8 | (write ? 2 : 0) | (user ? 4 : 0)));
+            }
             phys = (pde & 0xFFC00000u) | (lin & 0x3FFFFF);
         } else {
             entry_addr = (pde & 0xFFFFF000u) | ((lin >> 10) & 0xFFC);

@@ -111,7 +111,8 @@ void Machine::wire_devices() {
             if (b == '\n') std::fflush(out);
         };
     }
-    cpu.time_ns = [this] { return clock.now(); };
+    // The clock advances between slices; within one, time moves with the instructions retired.
+    cpu.time_ns = [this] { return clock.now() + (cpu.icount - slice_start_icount_) * clock.ns_per_insn(); };
     cpu.on_triple_fault = [this] {
         if (cfg.no_reboot) {
             fmt::print(stderr, "lift86: triple fault at {:04x}:{:08x}; ending (-no-reboot)\n", cpu.seg[CS].sel, cpu.eip);
@@ -207,6 +208,7 @@ int Machine::run_loop() {
             budget = std::min(budget, cfg.max_insns - cpu.icount);
         }
         uint64_t before = cpu.icount;
+        slice_start_icount_ = before;
         StopReason why = cpu.run(budget);
         clock.advance_insns(cpu.icount - before);
         clock.run_due();

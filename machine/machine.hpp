@@ -75,6 +75,7 @@ private:
     bool debugcon_close_ = false;
     std::FILE* serial_close_ = nullptr;
     bool reset_pending_ = false;
+    uint64_t slice_start_icount_ = 0;
 };
 
 }  // namespace lift86

@@ -334,7 +334,7 @@ Float80 fscale(Float80 a, Float80 b, FpEnv& env) {
   }
   if (denormal_operand(env, a, b)) return out;
   if (ca == FpClass::Zero || ca == FpClass::Infinity) return a;
-  // trunc(b), clamped: |n| > 2^17 already over/underflows any operand, even a denormal.
+  // trunc(b), clamped to 2^20 in magnitude: past 2^17 every operand over/underflows anyway.
   int32_t n = 0;
   if (cb != FpClass::Zero) {
     const Unpacked ub = unpack(b);

@@ -31,11 +31,16 @@ struct FpuState {
   uint16_t fcs = 0, fds = 0;
   uint32_t fip = 0, fdp = 0;
 
-  // FNINIT / FINIT (SDM vol.2 FINIT): CW 037F, all registers empty, pointers cleared.
-  void init() { *this = FpuState{}; }
+  // FNINIT / FINIT (SDM vol.2 FINIT): CW 037F, all registers empty, pointers cleared. The
+  // registers keep their contents (measured: visible again after FLDENV of a tag word).
+  void init() {
+    FpuState fresh;
+    for (int i = 0; i < 8; ++i) fresh.regs[i] = regs[i];
+    *this = fresh;
+  }
   // Power-on reset (SDM vol.3 table 9-1): CW 0040, tags 5555 (every register a valid +0).
   void power_on() {
-    init();
+    *this = FpuState{};
     cw = 0x0040;
     valid = 0xFF;
   }

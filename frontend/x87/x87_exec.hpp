@@ -23,7 +23,8 @@ struct X87Op {
   uint16_t mnemonic = 0;   // ZydisMnemonic (ZYDIS_MNEMONIC_FADD, FNSTENV, ...)
   uint8_t sti = 0;         // i of the st(i) register operand (ModRM.rm) when !mem
   bool mem = false;        // a memory operand is present
-  uint16_t mem_size = 0;   // its size in bytes: 2, 4, 8, 10, 14/28 (env), 94/108 (FSAVE), 512
+  uint16_t mem_size = 0;   // its size in bytes: 2, 4, 8, 10 (m80fp/m80bcd), 512 (FXSAVE); the
+                           // env/FSAVE layouts (14/28, 94/108) are chosen by opsize32
   bool dst_is_sti = false; // the "st(i), st(0)" forms (FADD st(i),st0, FADDP, FSUBRP, ...)
   bool opsize32 = true;    // operand size 32: FSTENV/FSAVE 28/108-byte layouts
   bool real_mode = false;  // real or V86 mode: the real-mode FSTENV/FSAVE layouts

@@ -101,11 +101,10 @@ void PhysMemory::write(PhysAddr a, uint32_t value, unsigned size) {
     }
     switch (p.kind) {
     case kRam:
-        if ((p.flags & kCode) && on_code_write) {
-            p.flags &= ~kCode;            // the callback drops the page's blocks; they re-mark it
-            on_code_write(a & ~kPageMask);
-        }
+        // Store first, then let the code cache look: a block that is re-decoded at once sees
+        // the new bytes.
         std::memcpy(p.host + off, &value, size);
+        if ((p.flags & kCode) && on_code_write) on_code_write(a, size);
         break;
     case kMmio: p.mmio->mmio_write(a - p.mmio_base, value, size); break;
     case kRom:

@@ -81,11 +81,12 @@ public:
     void write_block(PhysAddr a, const void* src, size_t n, bool force = false);
 
     // Self-modifying code support (DESIGN.md decision 5): a page that holds decoded code is
-    // marked; the first write to it calls `on_code_write(page_base)`, which drops the blocks.
+    // marked; every write to it calls `on_code_write(addr, size)`, whose owner drops the blocks
+    // the write really touches and unmarks the page once it holds no code.
     void mark_code(PhysAddr a);
     void clear_code(PhysAddr a) { pages_[(a & a20_mask_) >> kPageBits].flags &= ~kCode; }
     bool is_code(PhysAddr a) const { return page(a).flags & kCode; }
-    std::function<void(PhysAddr page_base)> on_code_write;
+    std::function<void(PhysAddr addr, unsigned size)> on_code_write;
     // Called whenever the mapping changes in a way that makes cached host pointers stale
     // (A20 toggled, ROM/MMIO remapped, a page newly marked as code): the CPU flushes its TLB.
     std::function<void()> on_map_change;

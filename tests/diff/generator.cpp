@@ -54,7 +54,7 @@ struct Row {
 constexpr uint16_t LOGIC_DEF = O | S | Z | P | C;   // "OF, CF cleared; SF, ZF, PF per result; AF undefined"
 constexpr uint16_t MUL_DEF = O | C, MUL_UNDEF = S | Z | A | P;   // SDM vol.2 MUL, IMUL
 
-using namespace attr;
+using namespace fattr;
 
 // SDM vol.2, one entry per instruction. Flags: "defd" = given a defined value, "undef" = left
 // undefined by the SDM's Flags Affected section, "reads" = consumed.
@@ -582,7 +582,7 @@ private:
     }
     unsigned mode_osize() const { return code32_ ? 4 : 2; }
     unsigned pick_osize(const Form& f) {
-        if (f.attr & attr::ONLY32) return 4;
+        if (f.attr & fattr::ONLY32) return 4;
         if (f.width == 1) return 1;
         if (f.width == 255) return mode_osize();
         return rng_.chance(70) ? mode_osize() : 6 - mode_osize();
@@ -799,11 +799,11 @@ private:
             has_mem |= f.ops[k] == Opd::Eb || f.ops[k] == Opd::Ev || f.ops[k] == Opd::Ew || f.ops[k] == Opd::M ||
                        f.ops[k] == Opd::Mq || f.ops[k] == Opd::Ob || f.ops[k] == Opd::Ov;
         if (has_mem || f.kind == Kind::Str || f.kind == Kind::Xlat || f.kind == Kind::Loop) in.a32 = pick_a32();
-        bool mem = (f.attr & attr::MEMONLY) || (!(f.attr & attr::REGONLY) && rng_.chance(50));
+        bool mem = (f.attr & fattr::MEMONLY) || (!(f.attr & fattr::REGONLY) && rng_.chance(50));
         if (f.kind == Kind::Lea) mem = true;
-        if (f.attr & attr::PLUSR) in.opc_add = 0;
+        if (f.attr & fattr::PLUSR) in.opc_add = 0;
         if (f.ext >= 0) in.reg_field = uint8_t(f.ext);
-        const bool e_written = !(f.attr & attr::RO) || (f.attr & attr::XW);
+        const bool e_written = !(f.attr & fattr::RO) || (f.attr & fattr::XW);
         auto note_write = [&](int r, unsigned size) { clobber |= full_reg_mask(r, size); };
 
         switch (f.kind) {
@@ -850,7 +850,7 @@ private:
             for (unsigned k = 0; k < f.nops; k++) {
                 if (f.ops[k] != Opd::Gb && f.ops[k] != Opd::Gv) continue;
                 unsigned sz = opd_size(f.ops[k], in.osize);
-                bool w = (k == 0 && !(f.attr & attr::RO)) || (f.attr & attr::XW);
+                bool w = (k == 0 && !(f.attr & fattr::RO)) || (f.attr & fattr::XW);
                 if (f.kind == Kind::Bt && mem) {
                     // Register bit offsets reach outside the operand (SDM vol.2 BT, "bit string"):
                     // keep the offset small so the byte accessed stays in the window.
@@ -929,10 +929,10 @@ private:
                     in.moffs = layout::kSafeLo + rng_.below(layout::kSafeHi - layout::kSafeLo - sz);
                     in.seg = pick_seg();
                 } else if (o == Opd::AL || o == Opd::rAX) {
-                    if (k == 0 && !(f.attr & attr::RO)) note_write(rEAX, o == Opd::AL ? 1 : 4);
+                    if (k == 0 && !(f.attr & fattr::RO)) note_write(rEAX, o == Opd::AL ? 1 : 4);
                 }
             }
-            if (in.modrm && !in.rm_reg && (f.attr & attr::LOCK) && e_written && rng_.chance(15)) in.lock = true;
+            if (in.modrm && !in.rm_reg && (f.attr & fattr::LOCK) && e_written && rng_.chance(15)) in.lock = true;
             break;
         }
         case Kind::Cmpxchg8b: {
@@ -1042,7 +1042,7 @@ private:
             if (dst) { set_reg(rEDI, addr()); locked_ |= R(rEDI); }
             if (src) in.seg = pick_seg();
             if (rng_.chance(60)) {
-                in.rep = (f.attr & attr::REPCC) && rng_.chance(50) ? 0xF2 : 0xF3;
+                in.rep = (f.attr & fattr::REPCC) && rng_.chance(50) ? 0xF2 : 0xF3;
                 unsigned n = rng_.chance(15) ? 0 : unsigned(rng_.range(1, 12));
                 set_reg(rECX, in.a32 ? n : ((rng_.u32() & 0xFFFF0000u) | n));
                 locked_ |= R(rECX);
@@ -1239,8 +1239,8 @@ private:
     }
 
     bool drawable(const Form& f, bool as_body) const {
-        if (f.attr & attr::SETUP) return false;
-        if (as_body && (f.attr & attr::NOBODY)) return false;
+        if (f.attr & fattr::SETUP) return false;
+        if (as_body && (f.attr & fattr::NOBODY)) return false;
         return true;
     }
 
@@ -1318,7 +1318,7 @@ private:
         in.osize = osize;
         in.a32 = a32;
         uint16_t reads = f.reads;
-        if (f.attr & attr::CC) {
+        if (f.attr & fattr::CC) {
             unsigned cc = rng_.below(16);
             in.opc_add = uint8_t(cc);
             reads |= cc_reads(cc);

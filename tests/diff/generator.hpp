@@ -136,11 +136,11 @@ struct Form {
     uint16_t undef = 0, defd = 0, reads = 0;   // status flags (flagbits)
     FlagRule rule = FlagRule::Fixed;
     Kind kind = Kind::Plain;
-    uint16_t attr = 0;      // attr:: below
+    uint16_t attr = 0;      // fattr:: below
     uint8_t imp_w = 0;      // implicitly written GPRs (bit per register)
     uint8_t width = 0;      // fixed operand width in bytes (string/implicit forms: 1, or 0 = osize)
 };
-namespace attr {
+namespace fattr {
 constexpr uint16_t RO = 1 << 0;        // the first operand is only read (CMP, TEST, BT)
 constexpr uint16_t XW = 1 << 1;        // both operands written (XCHG, XADD)
 constexpr uint16_t LOCK = 1 << 2;      // LOCK is allowed with a memory destination
@@ -153,7 +153,7 @@ constexpr uint16_t NOBODY = 1 << 8;    // may not be the skipped body of a jump
 constexpr uint16_t REP = 1 << 9;       // REP (F3) allowed
 constexpr uint16_t REPCC = 1 << 10;    // REPE/REPNE allowed (CMPS/SCAS)
 constexpr uint16_t SETUP = 1 << 11;    // used by the generator for setups; not drawn at random
-}  // namespace attr
+}  // namespace fattr
 
 const std::vector<Form>& forms();
 int form_index(const std::string& name);   // -1 if unknown

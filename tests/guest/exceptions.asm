@@ -12,6 +12,9 @@
 ;   - no segment limit, null-selector, read-only or CS-write checks on data accesses (#GP/#SS).
 ;   - no alignment checking (#AC).
 ;   - a pending x87 exception is reported only by FWAIT, not by the next waiting x87 instruction.
+;   - LOCK on MOV (not a lockable instruction) executes instead of raising #UD.
+;   - FDIVP with an unmasked divide-by-zero still pops (TOP 7, FSW B884); the SDM (vol.1 8.5.3,
+;     4.9.2) leaves the operands and TOP unchanged (FSW B084), as the host's x87 does.
 
 %include "lift86.inc"
 

@@ -44,6 +44,7 @@ bool uses_stack(const OpcodeInfo& op) {
 struct BeforeRule {
     bool (*applies)(const OpcodeInfo&, const MooTest&);
     const char* reason;
+    int p6_vector;   // what a P6 does instead, when that is an exception
 };
 
 const BeforeRule kBeforeRules[] = {
@@ -51,28 +52,28 @@ const BeforeRule kBeforeRules[] = {
     // instruction is a lockable read-modify-write of memory (i386 PRM 13.3.4, SDM vol.2 LOCK).
     // When the 286 itself raised #UD the outcomes agree, so those tests still run.
     {[](const OpcodeInfo& op, const MooTest& t) { return op.lock && !lockable(op) && !expects_vector(t, kUD); },
-     "LOCK on a non-lockable instruction (#UD on 386+)"},
+     "LOCK on a non-lockable instruction (#UD on 386+)", kUD},
     // MOV r/m,Sreg and MOV Sreg,r/m with reg 4/5: FS/GS exist from the 386 on; the 286 raises #UD.
     {[](const OpcodeInfo& op, const MooTest&) {
          return !op.two_byte && (op.opcode == 0x8C || op.opcode == 0x8E) && (op.reg() == 4 || op.reg() == 5);
      },
-     "MOV with Sreg 4/5 (FS/GS on 386+, #UD on 286)"},
+     "MOV with Sreg 4/5 (FS/GS on 386+, #UD on 286)", -1},
     // The 286 limits an instruction to 10 bytes (longer: #GP, 80286 PRM), the 386+ to 15
     // (i386 PRM 14.7 item 6). The suite's random prefixes make some instructions 11-12 bytes.
     {[](const OpcodeInfo& op, const MooTest& t) { return op.length() > 10 && expects_vector(t, kGP); },
-     "instruction longer than 10 bytes (#GP on 286, 15-byte limit on 386+)"},
+     "instruction longer than 10 bytes (#GP on 286, 15-byte limit on 386+)", -1},
     // 0F 05 is the 286-only LOADALL; on a P6 it is undefined (#UD).
     {[](const OpcodeInfo& op, const MooTest&) { return op.two_byte && op.opcode2 == 0x05; },
-     "0F 05 LOADALL is 286-only"},
+     "0F 05 LOADALL is 286-only", kUD},
     // SMSW: the 286 reads the reserved MSW bits 4-15 as 1; the 386+ returns CR0[15:0] (ET=bit 4).
     {[](const OpcodeInfo& op, const MooTest&) { return op.two_byte && op.opcode2 == 0x01 && op.reg() == 4; },
-     "SMSW reserved MSW bits (286: ones, 386+: CR0)"},
+     "SMSW reserved MSW bits (286: ones, 386+: CR0)", -1},
     // SGDT/SIDT with a 16-bit operand: the 286 fills the 6th byte with 1s, later CPUs with 0s
     // (SDM vol.2 SGDT, "IA-32 Architecture Compatibility").
     {[](const OpcodeInfo& op, const MooTest&) {
          return op.two_byte && op.opcode2 == 0x01 && (op.reg() == 0 || op.reg() == 1) && op.mem_operand();
      },
-     "SGDT/SIDT 6th byte (286: FFh, 386+: 00h)"},
+     "SGDT/SIDT 6th byte (286: FFh, 386+: 00h)", -1},
 };
 
 bool is_string_op(const OpcodeInfo& op) {
@@ -136,10 +137,10 @@ const char* skip_form(const FormName& form) {
     return nullptr;
 }
 
-const char* skip_before_run(const OpcodeInfo& op, const MooTest& t) {
+std::optional<Skip> skip_before_run(const OpcodeInfo& op, const MooTest& t) {
     for (const BeforeRule& r : kBeforeRules)
-        if (r.applies(op, t)) return r.reason;
-    return nullptr;
+        if (r.applies(op, t)) return Skip{r.reason, r.p6_vector};
+    return std::nullopt;
 }
 
 uint16_t registers_not_compared(const OpcodeInfo& op, const MooTest& t) {

@@ -27,8 +27,14 @@ private:
 // A whole file that cannot be run on a 386+ (e.g. a form that is a different instruction there).
 const char* skip_form(const FormName& form);
 
-// Decided from the test alone, before running it. Null: run the test.
-const char* skip_before_run(const OpcodeInfo& op, const MooTest& t);
+// Decided from the test alone, before running it.
+struct Skip {
+    const char* reason;
+    // The exception a P6 must raise instead of doing what the 286 did (-1: it runs the
+    // instruction, with an outcome the test cannot check). The runner verifies it.
+    int p6_vector;
+};
+std::optional<Skip> skip_before_run(const OpcodeInfo& op, const MooTest& t);
 
 // Registers (MooReg bits) not to compare for this test, where the 286 leaves a documented
 // different value; 0 for most tests.

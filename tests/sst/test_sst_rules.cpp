@@ -36,7 +36,9 @@ const char* before(std::vector<uint8_t> bytes, int expected_vector = -1) {
     if (expected_vector >= 0) t.excp = MooException{uint8_t(expected_vector), 0};
     auto op = scan_opcode(t.bytes);
     EXPECT_TRUE(op);
-    return op ? skip_before_run(*op, t) : "unparsable";
+    if (!op) return "unparsable";
+    auto skip = skip_before_run(*op, t);
+    return skip ? skip->reason : nullptr;
 }
 
 }  // namespace
@@ -121,6 +123,15 @@ TEST(Differences, Lock) {
     EXPECT_NE(before({0xF0, 0x90}), nullptr);                 // lock nop
     EXPECT_EQ(before({0xF0, 0x8F, 0xC8}, 6), nullptr);        // the 286 raised #UD too: compare
     EXPECT_EQ(before({0x01, 0xC0}), nullptr);
+}
+
+TEST(Differences, P6OutcomeOfLockIsUd) {
+    MooTest t = make_test({0xF0, 0x90});
+    auto skip = skip_before_run(*scan_opcode(t.bytes), t);
+    ASSERT_TRUE(skip);
+    EXPECT_EQ(skip->p6_vector, 6);
+    MooTest fs = make_test({0x8C, 0xE0});
+    EXPECT_EQ(skip_before_run(*scan_opcode(fs.bytes), fs)->p6_vector, -1);
 }
 
 TEST(Differences, SegmentRegisters) {

@@ -65,17 +65,23 @@ TEST(PhysMemory, MmioDispatchUsesOffsets) {
     EXPECT_EQ(m.host_ptr(0xA0000, false), nullptr);
 }
 
-TEST(PhysMemory, CodeWriteCallsBackOncePerMarking) {
+TEST(PhysMemory, CodeWritesCallBackUntilUnmarked) {
     PhysMemory m(1 << 20);
     std::vector<uint32_t> hits;
-    m.on_code_write = [&](PhysAddr p) { hits.push_back(p); };
+    m.on_code_write = [&](PhysAddr a, unsigned size) {
+        hits.push_back(a);
+        EXPECT_EQ(m.read8(a), 1);   // the callback sees the stored byte
+        EXPECT_EQ(size, 1u);
+    };
     m.mark_code(0x3000);
     EXPECT_EQ(m.host_ptr(0x3000, true), nullptr);   // no direct writes to code pages
     m.write8(0x3123, 1);
     m.write8(0x3124, 1);
-    ASSERT_EQ(hits.size(), 1u);
-    EXPECT_EQ(hits[0], 0x3000u);
-    EXPECT_EQ(m.read8(0x3123), 1);
+    ASSERT_EQ(hits, (std::vector<uint32_t>{0x3123, 0x3124}));
+    m.clear_code(0x3000);
+    m.write8(0x3125, 1);
+    EXPECT_EQ(hits.size(), 2u);
+    EXPECT_NE(m.host_ptr(0x3000, true), nullptr);
 }
 
 struct EchoPorts : PortDevice {

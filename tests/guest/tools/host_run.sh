@@ -18,7 +18,7 @@ case "$src" in
     ;;
 *.c)
     cflags="-m32 -march=i686 -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector -O2
-            -fno-asynchronous-unwind-tables -fno-builtin -fno-tree-loop-distribute-patterns
+            -fno-asynchronous-unwind-tables -fno-builtin -fno-tree-loop-distribute-patterns -fcf-protection=none
             -DLIFT86_HOST -I$dir/lib"
     nasm -f elf32 -DLIFT86_HOST -I "$dir/lib/" -o "$out.crt0.o" "$dir/lib/crt0.asm"
     gcc $cflags -c "$dir/lib/rt.c" -o "$out.rt.o"
