@@ -13,9 +13,10 @@ constexpr uint32_t kCr0Defined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET
                                  cr0::AM | cr0::NW | cr0::CD | cr0::PG;
 
 // CR4 bits of the CPU lift86 models. VME/PVI (virtual-8086 extensions), PAE, MCE, PGE and
-// OSFXSR belong to features CPUID does not advertise, so for this CPU they are reserved bits,
-// and setting a reserved CR4 bit is #GP(0) (SDM vol.2 MOV CR, vol.3 2.5).
-constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PCE;
+// OSXMMEXCPT belong to features CPUID does not advertise, so for this CPU they are reserved
+// bits, and setting a reserved CR4 bit is #GP(0) (SDM vol.2 MOV CR, vol.3 2.5). OSFXSR comes
+// with FXSR; without SSE it changes nothing FXSAVE/FXRSTOR do.
+constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PCE | cr4::OSFXSR;
 }  // namespace
 
 void Cpu::set_cr0(uint32_t v) {

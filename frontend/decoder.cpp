@@ -14,6 +14,13 @@ struct Decoders {
     Decoders() {
         ZydisDecoderInit(&d16, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
         ZydisDecoderInit(&d32, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+        // A P6 has no CET (3E before an indirect branch is a DS override, not NOTRACK) and no
+        // LZCNT/TZCNT (F3 0F BD/BC are BSR/BSF with an ignored REP prefix).
+        for (ZydisDecoder* d : {&d16, &d32}) {
+            ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_CET, ZYAN_FALSE);
+            ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_LZCNT, ZYAN_FALSE);
+            ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
+        }
     }
 };
 const Decoders& decoders() {

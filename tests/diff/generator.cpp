@@ -76,8 +76,10 @@ const Row kRows[] = {
     {"dec", "48", -1, "Zv", O | S | Z | A | P, 0, 0, Kind::Plain, FlagRule::Fixed, PLUSR},
     {"not", "F6", 2, "Eb", 0, 0, 0, Kind::Plain, FlagRule::Fixed, LOCK},
     {"not", "F7", 2, "Ev", 0, 0, 0, Kind::Plain, FlagRule::Fixed, LOCK},
-    {"neg", "F6", 3, "Eb", ALL, 0, 0, Kind::Plain, FlagRule::Fixed, LOCK},
-    {"neg", "F7", 3, "Ev", ALL, 0, 0, Kind::Plain, FlagRule::Fixed, LOCK},
+    // LOCK NEG is not generated: Unicorn computes its flags from the operand before negation
+    // (unicorn_divergences.md #8).
+    {"neg", "F6", 3, "Eb", ALL},
+    {"neg", "F7", 3, "Ev", ALL},
     // MUL/IMUL (SDM vol.2 MUL, IMUL): SF, ZF, AF, PF undefined.
     {"mul", "F6", 4, "Eb", MUL_DEF, MUL_UNDEF, 0, Kind::Plain, FlagRule::Fixed, RO, R(rEAX)},
     {"mul", "F7", 4, "Ev", MUL_DEF, MUL_UNDEF, 0, Kind::Plain, FlagRule::Fixed, RO, R(rEAX) | R(rEDX)},
@@ -226,7 +228,7 @@ Opd parse_opd(const std::string& s) {
 }
 
 bool is_vsized(Opd o) {
-    return o == Opd::Ev || o == Opd::Gv || o == Opd::Zv || o == Opd::rAX || o == Opd::Iz || o == Opd::Ov || o == Opd::Jz;
+    return o == Opd::Ev || o == Opd::Gv || o == Opd::Zv || o == Opd::Zd || o == Opd::rAX || o == Opd::Iz || o == Opd::Ov || o == Opd::Jz;
 }
 
 Form make_form(const Row& r) {
@@ -702,7 +704,7 @@ private:
                     }
                 }
                 uint32_t ea = ea_of(m, v);
-                if (ea < lo || ea + size > hi) continue;
+                if (ea < lo || uint64_t(ea) + size > hi) continue;
                 // Emit the MOVs, then double-check that nothing changed in between.
                 for (int r = 0; r < 8; r++)
                     if (need & (1u << r)) set_reg(r, v[r]);
@@ -951,6 +953,17 @@ private:
                 store_abs(t, rEAX, in.a32);
                 store_abs(t + 4, rEDX, in.a32);
             }
+            // Unicorn computes CMPXCHG8B's unchanged flags from a stale lazy-flags state unless
+            // its translation block starts right there (unicorn_divergences.md #6): JMP $+2 first.
+            {
+                Ins j;
+                j.form = fi("jmp Jb");
+                j.osize = mode_osize();
+                j.a32 = code32_;
+                j.nimm = 1;
+                j.imm_size[0] = 1;
+                emit(finish(j, true, 0, 0));
+            }
             if (rng_.chance(15)) in.lock = true;
             break;
         }
@@ -992,6 +1005,9 @@ private:
             esp = esp_after(-int32_t(in.osize));
             break;
         case Kind::Enter: {
+            // An operand size other than the stack size is a corner the SDM pseudo-code and the
+            // emulators read differently (unicorn_divergences.md #7): not generated.
+            in.osize = stack32() ? 4 : 2;
             unsigned size = unsigned(rng_.range(0, 32)) * 2, level = rng_.chance(70) ? rng_.below(2) : rng_.below(4);
             unsigned pushes = level == 0 ? 1 : level + 1;
             int32_t delta = -int32_t(pushes * in.osize + size);
@@ -1336,6 +1352,17 @@ private:
         Emitted j = finish(in, false, 0, 0);
         j.clobber = f.imp_w;
         if ((reads | body.reads) & pu_) emit_definer();
+        if (f.mnem == "loope" || f.mnem == "loopne") {
+            // Unicorn loses the lazy flags when LOOPE/LOOPNE exits on (E)CX = 0 unless the
+            // instruction starts a translation block (unicorn_divergences.md #9): JMP $+2 first.
+            Ins jb;
+            jb.form = fi("jmp Jb");
+            jb.osize = mode_osize();
+            jb.a32 = code32_;
+            jb.nimm = 1;
+            jb.imm_size[0] = 1;
+            emit(finish(jb, true, 0, 0));
+        }
         emit(j);
         unit_.main_form = int16_t(form);
         skippable_ = true;

@@ -58,8 +58,9 @@ struct Lift86Runner::Impl {
 
     explicit Impl(Mode m) : mode(m) {
         cpu.trace_insn = [this](uint32_t eip, const Insn&) {
-            uint32_t off = eip - layout::code_eip(mode);
-            if (off < layout::kCodeMax) trace.push_back(off);
+            // Only the sequence's own instructions (not the exception stubs).
+            uint32_t lin = cpu.seg[CS].base + eip;
+            if (lin >= layout::kCode && lin < layout::kCode + layout::kCodeMax) trace.push_back(lin - layout::kCode);
         };
     }
 

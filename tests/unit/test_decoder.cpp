@@ -100,3 +100,18 @@ TEST_F(DecoderExec, FarReturnIsNotANearReturn) {
     EXPECT_EQ(cpu.seg[CS].sel, 0x200);
     EXPECT_EQ(cpu.eip, 5u);
 }
+
+// Zydis (CET mode) reads 3E before an indirect branch as NOTRACK; on a P6 it is a DS override.
+TEST(Decoder, DsPrefixOnIndirectBranchIsASegmentOverride) {
+    EXPECT_EQ(dec({0x3E, 0xFF, 0x12}).seg, DS);   // call word [ds:bp+si]
+    EXPECT_EQ(dec({0x3E, 0xFF, 0x22}).seg, DS);   // jmp word [ds:bp+si]
+    EXPECT_EQ(dec({0xFF, 0x12}).seg, SS);
+}
+
+// F3 0F BC is TZCNT on later CPUs, BSF with an ignored REP prefix on a P6.
+TEST_F(DecoderExec, RepBsfIsBsf) {
+    // mov ax,8 ; rep bsf cx,ax ; hlt  -> CX = 3
+    load_real({0xB8, 0x08, 0x00, 0xF3, 0x0F, 0xBC, 0xC8, 0xF4});
+    run();
+    EXPECT_EQ(cpu.r16(ECX), 3);
+}

@@ -173,12 +173,12 @@ TEST_F(SystemInsns, CpuidSignatureAndOnlyImplementedFeatures) {
     EXPECT_EQ(c.r[ECX], 0u);
     const uint32_t d = c.r[EDX];
     for (unsigned bit : {0u /*FPU*/, 2u /*DE*/, 3u /*PSE*/, 4u /*TSC*/, 5u /*MSR*/, 8u /*CX8*/, 11u /*SEP*/,
-                         12u /*MTRR*/, 15u /*CMOV*/})
+                         12u /*MTRR*/, 15u /*CMOV*/, 24u /*FXSR*/})
         EXPECT_TRUE(d & (1u << bit)) << "feature bit " << bit << " must be advertised";
     for (unsigned bit : {1u /*VME*/, 6u /*PAE*/, 7u /*MCE*/, 9u /*APIC*/, 13u /*PGE*/, 14u /*MCA*/, 16u /*PAT*/,
-                         17u /*PSE36*/, 23u /*MMX*/, 24u /*FXSR*/, 25u /*SSE*/})
+                         17u /*PSE36*/, 23u /*MMX*/, 25u /*SSE*/, 26u /*SSE2*/})
         EXPECT_FALSE(d & (1u << bit)) << "feature bit " << bit << " is not implemented";
-    EXPECT_EQ(d, 0x0000993Du);
+    EXPECT_EQ(d, 0x0100993Du);
 }
 
 TEST_F(SystemInsns, CpuidLeaf2AndOutOfRangeLeaves) {
@@ -367,11 +367,11 @@ TEST_F(SystemInsns, MovCr0SetsModeAndHardwiresEt) {
 
 TEST_F(SystemInsns, MovCr4AcceptsOnlyImplementedBits) {
     code(kMovCr4_16);
-    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE;
+    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE | cr4::OSFXSR;
     run();
     EXPECT_EQ(vector_taken(), -1);
-    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE);
-    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, cr4::MCE, cr4::PGE, cr4::OSFXSR, 1u << 10}) {
+    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE | cr4::OSFXSR);
+    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, cr4::MCE, cr4::PGE, 1u << 10 /*OSXMMEXCPT*/, 1u << 11}) {
         SetUp();
         c.cr4 = 0;
         code(kMovCr4_16);
