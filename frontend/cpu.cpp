@@ -107,8 +107,20 @@ void Cpu::set_eflags(uint32_t v) {
 }
 
 bool Cpu::cf() {
-    if (lazy.op == LazyOp::None) return eflags & fl::CF;
-    return compute_arith(lazy) & fl::CF;
+    // Only CF is wanted (ADC/SBB/INC/DEC/RCL...): compute just that.
+    const uint32_t mask = lazy.bits == 32 ? 0xFFFFFFFFu : (1u << lazy.bits) - 1;
+    const uint32_t a = lazy.a & mask, b = lazy.b & mask, res = lazy.res & mask;
+    switch (lazy.op) {
+    case LazyOp::None: return eflags & fl::CF;
+    case LazyOp::Add: return res < a;
+    case LazyOp::Adc: return lazy.carry ? res <= a : res < a;
+    case LazyOp::Sub: return a < b;
+    case LazyOp::Sbb: return lazy.carry ? a <= b : a < b;
+    case LazyOp::Logic: return false;
+    case LazyOp::Inc:
+    case LazyOp::Dec: return lazy.carry;
+    }
+    return false;
 }
 
 bool Cpu::zf() {
@@ -118,6 +130,34 @@ bool Cpu::zf() {
 }
 
 bool Cpu::cond(unsigned cc) {
+    // Fast paths for what most branches follow: CMP/SUB and TEST/AND/OR/XOR (SDM vol.1 B.1).
+    if (lazy.op == LazyOp::Sub || lazy.op == LazyOp::Logic) {
+        const unsigned sh = 32 - lazy.bits;
+        const uint32_t res = lazy.res << sh;   // operands moved to the top bits: signs line up
+        bool r;
+        if (lazy.op == LazyOp::Sub) {
+            const uint32_t a = lazy.a << sh, b = lazy.b << sh;
+            switch (cc >> 1) {
+            case 0: r = int32_t((a ^ b) & (a ^ res)) < 0; break;
+            case 1: r = a < b; break;
+            case 2: r = a == b; break;
+            case 3: r = a <= b; break;
+            case 4: r = int32_t(res) < 0; break;
+            case 5: r = parity_flag(res >> sh); break;
+            case 6: r = int32_t(a) < int32_t(b); break;
+            default: r = int32_t(a) <= int32_t(b); break;
+            }
+        } else {
+            switch (cc >> 1) {
+            case 0: case 1: r = false; break;                 // OF = CF = 0
+            case 2: case 3: r = res == 0; break;              // ZF (CF = 0 for BE)
+            case 4: case 6: r = int32_t(res) < 0; break;      // SF (OF = 0 for L)
+            case 5: r = parity_flag(res >> sh); break;
+            default: r = int32_t(res) <= 0; break;            // LE: ZF or SF
+            }
+        }
+        return (cc & 1) ? !r : r;
+    }
     uint32_t f = get_eflags();
     bool r;
     switch (cc >> 1) {
@@ -170,24 +210,36 @@ void Cpu::exec_block_at_eip(uint64_t budget_left) {
         inhibit_debug = false;
         const Insn* ip = b->insns.data();
         b->execs++;
-        for (size_t k = 0; k < n; k++) {
-            const Insn& i = ip[k];
-            insn_eip = eip;
-            eip = (eip + i.len) & ip_mask;
-            if (LIFT86_UNLIKELY(trace_insn != nullptr)) trace_insn(insn_eip, i);
-            i.fn(*this, i);
-            icount++;
-            if (LIFT86_UNLIKELY(stop_block)) {
-                stop_block = false;
-                break;
+        if (LIFT86_UNLIKELY(trace_insn != nullptr)) {
+            for (size_t k = 0; k < n; k++) {
+                const Insn& i = ip[k];
+                insn_eip = eip;
+                eip = (eip + i.len) & ip_mask;
+                trace_insn(insn_eip, i);
+                i.fn(*this, i);
+                icount++;
+                if (stop_block) break;
+            }
+        } else {
+            // The hot loop: no decoding, no allocation, one indirect call per instruction.
+            // A faulting instruction does not retire, so icount counts after the call.
+            for (size_t k = 0; k < n; k++) {
+                const Insn& i = ip[k];
+                insn_eip = eip;
+                eip = (eip + i.len) & ip_mask;
+                i.fn(*this, i);
+                icount++;
+                if (LIFT86_UNLIKELY(stop_block)) break;
             }
         }
+        stop_block = false;
         if (trap && !halted && !inhibit_debug) {
             // Single-step trap after the instruction (SDM vol.3 17.3.1.4): DR6.BS.
             dr[6] |= 0x4000;
             deliver(kDB, -1, false);
         }
     } catch (const GuestFault& f) {
+        stop_block = false;
         eip = insn_eip;
         deliver(f.vector, f.error_code, false);
     }

@@ -159,6 +159,11 @@ const Row kRows[] = {
     {"lods", "AD", -1, "", 0, 0, 0, Kind::Str, FlagRule::Fixed, REP, R(rESI) | R(rECX) | R(rEAX)},
     {"scas", "AE", -1, "", ALL, 0, 0, Kind::Str, FlagRule::Fixed, REPCC, R(rEDI) | R(rECX), 1},
     {"scas", "AF", -1, "", ALL, 0, 0, Kind::Str, FlagRule::Fixed, REPCC, R(rEDI) | R(rECX)},
+    // Traps and faults by design (the #DE campaigns): the handler frame is compared too.
+    {"int", "CD", -1, "Ib", 0, 0, 0, Kind::Int, FlagRule::Fixed, NOBODY | FAULTS, 0, 255},
+    {"int3", "CC", -1, "", 0, 0, 0, Kind::Int, FlagRule::Fixed, NOBODY | FAULTS, 0, 255},
+    {"into", "CE", -1, "", 0, 0, O, Kind::Int, FlagRule::Fixed, NOBODY | FAULTS, 0, 255},
+    {"bound", "62", -1, "Gv,M", 0, 0, 0, Kind::Bound, FlagRule::Fixed, MEMONLY},
     {"xlat", "D7", -1, "", 0, 0, 0, Kind::Xlat, FlagRule::Fixed, 0, R(rEAX), 1},
     {"cbw", "98", -1, "", 0, 0, 0, Kind::Plain, FlagRule::Fixed, 0, R(rEAX)},
     {"cwd", "99", -1, "", 0, 0, 0, Kind::Plain, FlagRule::Fixed, 0, R(rEDX)},
@@ -506,6 +511,8 @@ public:
         s.seed = seed;
         s.faults_allowed = opt_.allow_faults;
         init_state(s.init);
+        // A third of the sequences run across the page boundary in the middle of the code area.
+        s.code_off = rng_.chance(35) ? 0x1000 - 1 - rng_.below(64) : rng_.below(0x800);
         for (int k = 0; k < 8; k++) { known_[k] = true; val_[k] = s.init.r[k]; }
         const unsigned n = unsigned(rng_.range(int(opt_.min_units), int(opt_.max_units)));
         for (unsigned k = 0; k < n; k++) {
@@ -677,6 +684,13 @@ private:
             {
                 const uint32_t amask = a32 ? 0xFFFFFFFFu : 0xFFFFu;
                 uint32_t t = lo + rng_.below(hi - lo - size);
+                if (size > 1 && rng_.chance(15)) {
+                    // Straddle a page boundary (the softmmu's slow path).
+                    int seg = m.seg >= 0 ? m.seg : (m.base == rEBP || m.base == rESP) ? 2 : 3;
+                    uint32_t page = 0x1000u * (1 + rng_.below(14));
+                    t = page - layout::kSegOff[seg] - 1 - rng_.below(size - 1);
+                    if (t < lo || t + size > hi) t = lo;
+                }
                 const bool full_disp = m.dsize == (a32 ? 4 : 2);
                 if (m.dsize == 1) m.disp = uint32_t(int32_t(int8_t(rng_.u32())));
                 else if (!full_disp) m.disp = 0;
@@ -950,8 +964,8 @@ private:
             uint32_t t;
             if (!fill_e(in, f, 8, true, true, nullptr, &t)) return false;
             if (equal) {
-                store_abs(t, rEAX, in.a32);
-                store_abs(t + 4, rEDX, in.a32);
+                store_abs(t, rEAX, in.mem);
+                store_abs(t + 4, rEDX, in.mem);
             }
             // Unicorn computes CMPXCHG8B's unchanged flags from a stale lazy-flags state unless
             // its translation block starts right there (unicorn_divergences.md #6): JMP $+2 first.
@@ -1074,6 +1088,39 @@ private:
             in.seg = pick_seg();
             break;
         }
+        case Kind::Int:
+            if (f.mnem == "int") {
+                in.imm[0] = rng_.below(256);
+                in.imm_size[0] = 1;
+                in.nimm = 1;
+            }
+            break;
+        case Kind::Bound: {
+            // BOUND r, m16&16 / m32&32 (SDM vol.2 BOUND): signed bounds; #BR when the index is outside.
+            const unsigned w = in.osize;
+            auto sx = [&](uint32_t v) { return w == 2 ? int64_t(int16_t(v)) : int64_t(int32_t(v)); };
+            int g = pick_reg(w, true);
+            uint32_t a = rng_.value(w), b = rng_.value(w), x = rng_.value(w);
+            if (sx(a) > sx(b)) std::swap(a, b);
+            const bool in_range = !opt_.allow_faults || rng_.chance(50);
+            if (in_range) {
+                int64_t lo = sx(a), hi = sx(b);
+                int64_t v = lo + int64_t(rng_.u32() % uint64_t(hi - lo + 1));
+                if (rng_.chance(20)) v = rng_.chance(50) ? lo : hi;
+                x = uint32_t(v);
+            }
+            uint32_t mask = w == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+            set_reg(g, (x & mask) | (rng_.u32() & ~mask));
+            locked_ |= uint8_t(1u << g);
+            in.modrm = true;
+            in.reg_field = uint8_t(g);
+            in.rm_reg = false;
+            uint32_t t;
+            if (!solve_mem(2 * w, in.a32, in.mem, t)) return false;
+            store_abs_imm(t, a & mask, w, in.mem);
+            store_abs_imm(t + w, b & mask, w, in.mem);
+            break;
+        }
         case Kind::Jcc:
         case Kind::Loop:
             return false;   // built by make_branch_unit
@@ -1087,21 +1134,43 @@ private:
         return true;
     }
 
-    // MOV [t], reg (absolute address, 32-bit) as a setup.
-    void store_abs(uint32_t t, int reg, bool a32) {
+    // The segment a memory operand uses: its override, else SS for EBP/ESP bases (SDM vol.1 3.7.4).
+    static int eff_seg(const MemOp& m) { return m.seg >= 0 ? m.seg : (m.base == rEBP || m.base == rESP) ? 2 : 3; }
+
+    // MOV seg:[t], reg (absolute address, 32-bit) as a setup, in the segment of operand `like`.
+    void store_abs(uint32_t t, int reg, const MemOp& like) {
         Ins s;
         s.form = fi("mov Ev,Gv");
         s.osize = 4;
-        s.a32 = a32;
+        s.a32 = like.a32;
         s.modrm = true;
         s.rm_reg = false;
         s.reg_field = uint8_t(reg);
-        s.mem.a32 = a32;
-        s.mem.mod = 0;
-        s.mem.rm = a32 ? 5 : 6;
-        s.mem.dsize = a32 ? 4 : 2;
-        s.mem.disp = t;
+        s.mem = abs_mem(t, like);
         emit(finish(s, true, 0, 0));
+    }
+    // MOV seg:[t], imm of `size` bytes as a setup.
+    void store_abs_imm(uint32_t t, uint32_t v, unsigned size, const MemOp& like) {
+        Ins s;
+        s.form = fi("mov Ev,Iz");
+        s.osize = size;
+        s.a32 = like.a32;
+        s.modrm = true;
+        s.rm_reg = false;
+        s.mem = abs_mem(t, like);
+        s.imm[0] = v; s.imm_size[0] = uint8_t(size); s.nimm = 1;
+        emit(finish(s, true, 0, 0));
+    }
+    static MemOp abs_mem(uint32_t t, const MemOp& like) {
+        MemOp m;
+        m.a32 = like.a32;
+        m.mod = 0;
+        m.rm = like.a32 ? 5 : 6;
+        m.dsize = like.a32 ? 4 : 2;
+        m.disp = t;
+        int seg = eff_seg(like);
+        m.seg = seg == 3 ? -1 : seg;
+        return m;
     }
 
     // DIV/IDIV with a dividend and divisor whose quotient fits (SDM vol.2 DIV: #DE when the
@@ -1256,6 +1325,7 @@ private:
 
     bool drawable(const Form& f, bool as_body) const {
         if (f.attr & fattr::SETUP) return false;
+        if ((f.attr & fattr::FAULTS) && !opt_.allow_faults) return false;
         if (as_body && (f.attr & fattr::NOBODY)) return false;
         return true;
     }
@@ -1419,10 +1489,10 @@ std::string Sequence::disassemble() const {
             hex += h;
         }
         const char* text = "(undecodable)";
-        if (ZYAN_SUCCESS(ZydisDisassembleIntel(mm, layout::code_eip(mode) + g.off, &code[g.off], g.len, &di)))
+        if (ZYAN_SUCCESS(ZydisDisassembleIntel(mm, layout::code_eip(mode) + code_off + g.off, &code[g.off], g.len, &di)))
             text = di.text;
         const char* what = g.form < 0 ? "" : forms()[size_t(g.form)].name.c_str();
-        std::snprintf(line, sizeof line, "  %04x: %-32s %-40s ; %s%s\n", g.off, hex.c_str(), text,
+        std::snprintf(line, sizeof line, "  %04x: %-32s %-44s ; %s%s\n", layout::code_eip(mode) + code_off + g.off, hex.c_str(), text,
                       g.setup ? "setup: " : "", what);
         s += line;
     }

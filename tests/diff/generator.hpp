@@ -31,12 +31,16 @@ constexpr uint16_t kRealDataSeg = 0x1000, kRealCodeSeg = 0x2000;
 constexpr uint32_t kWindowReal = 0x10000, kWindowProt = 0x0;
 constexpr uint32_t kCode = 0x20000;
 constexpr uint32_t kCodeMax = 0x8000;        // bytes of code a sequence may take
-constexpr uint32_t kStubs = 0x30000;         // lift86 only: one HLT per exception vector 0..31
-constexpr uint32_t kIdt = 0x30800, kGdt = 0x30C00;
+constexpr uint32_t kStubs = 0x30000;         // lift86 only: one HLT per vector 0..255
+constexpr uint32_t kIdt = 0x30800, kGdt = 0x31000;
 constexpr uint32_t kMemSize = 0x40000;       // RAM on both sides
-// Offsets in the window that memory operands may touch (margins for string ops, BT offsets,
-// CMPXCHG8B, pushes).
-constexpr uint32_t kSafeLo = 0x0200, kSafeHi = 0xFD00;
+// Data segments have different bases inside the window, so that an instruction using the wrong
+// segment (default or override) reads or writes the wrong bytes: base offsets from the window
+// start, by SegReg (ES, CS, SS, DS, FS, GS). Real mode: selector = 0x1000 + offset / 16.
+constexpr uint32_t kSegOff[6] = {0x100, 0, 0x80, 0, 0x200, 0x300};
+// Offsets in a segment that memory operands may touch (margins for string ops, BT offsets,
+// CMPXCHG8B, pushes, and the largest segment offset above).
+constexpr uint32_t kSafeLo = 0x0200, kSafeHi = 0xFC00;
 // The stack pointer stays inside [kStackLo, kStackHi] (offsets in the window).
 constexpr uint32_t kStackLo = 0x7000, kStackHi = 0xE000;
 inline uint32_t window(Mode m) { return m == Mode::Real16 ? kWindowReal : kWindowProt; }
@@ -83,6 +87,7 @@ struct Sequence {
     std::vector<GenInsn> insns;
     std::vector<int16_t> insn_at;   // code offset -> index into insns (-1 inside an instruction)
     uint32_t hlt_off = 0;
+    uint32_t code_off = 0;          // where the code starts in the code area (may straddle a page)
 
     void assemble();
     // Status flags undefined after the instructions at `executed` (code offsets, in order).
@@ -95,6 +100,8 @@ struct GenOptions {
     bool allow_faults = false;   // DIV/IDIV/AAM operands unconstrained: #DE may happen
     unsigned min_units = 1, max_units = 8;
     std::vector<std::string> favour;   // mnemonics half of the tested instructions are drawn from
+    // (With allow_faults, the forms that raise exceptions by design are drawn too: INT n, INT3,
+    // INTO, and BOUND with out-of-range indexes.)
 };
 
 Sequence generate(const GenOptions& opt, uint64_t seed);
@@ -117,6 +124,8 @@ enum class Kind : uint8_t {
     Str,        // string instruction, with or without REP
     Xlat,
     Setcc, Cmovcc,
+    Int,        // INT n / INT3 / INTO: a trap that ends the sequence (#DE campaigns only)
+    Bound,      // BOUND: bounds in range, or (#DE campaigns) maybe not
 };
 enum class FlagRule : uint8_t { Fixed, Rot, Rcx, Sh, Sar, Shxd };
 
@@ -153,6 +162,7 @@ constexpr uint16_t NOBODY = 1 << 8;    // may not be the skipped body of a jump
 constexpr uint16_t REP = 1 << 9;       // REP (F3) allowed
 constexpr uint16_t REPCC = 1 << 10;    // REPE/REPNE allowed (CMPS/SCAS)
 constexpr uint16_t SETUP = 1 << 11;    // used by the generator for setups; not drawn at random
+constexpr uint16_t FAULTS = 1 << 12;   // only drawn when exceptions are allowed
 }  // namespace fattr
 
 const std::vector<Form>& forms();

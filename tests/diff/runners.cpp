@@ -21,6 +21,18 @@ std::string hex32(uint32_t v) {
     return b;
 }
 
+// GDT for 32-bit mode (SDM vol.3 3.4.5): null, 0x08 flat 32-bit code, then one data segment per
+// SegReg s at selector 0x10 + 8*s with base kSegOff[s], limit 4 GiB, 32-bit (B set).
+void write_gdt(uint8_t* ram) {
+    uint32_t gdt[16] = {0, 0, 0x0000FFFF, 0x00CF9B00};
+    for (unsigned sr = 0; sr < 6; sr++) {
+        uint32_t base = layout::kSegOff[sr];
+        gdt[(2 + sr) * 2] = (base << 16) | 0xFFFF;
+        gdt[(2 + sr) * 2 + 1] = (base & 0xFF000000u) | 0x00CF9300u | ((base >> 16) & 0xFF);
+    }
+    std::memcpy(ram + layout::kGdt, gdt, sizeof gdt);
+}
+
 // Exceptions that push an error code (SDM vol.3 6.13, table 6-1).
 bool has_error_code(int v) { return v == 8 || (v >= 10 && v <= 14) || v == 17; }
 
@@ -33,22 +45,21 @@ struct Lift86Runner::Impl {
     PortBus io;
     Cpu cpu{mem, io};
     std::vector<uint32_t> trace;
+    uint32_t code_lin = layout::kCode;
 
     void write_tables(uint8_t* ram) {
         auto w16 = [&](uint32_t a, uint16_t v) { std::memcpy(ram + a, &v, 2); };
         auto w32 = [&](uint32_t a, uint32_t v) { std::memcpy(ram + a, &v, 4); };
         // Exception stubs: vector v lands on the HLT at kStubs + v.
-        std::memset(ram + layout::kStubs, 0xF4, 32);
+        std::memset(ram + layout::kStubs, 0xF4, 256);
         if (mode == Mode::Real16) {
-            for (unsigned v = 0; v < 32; v++) {   // IVT: far pointers 3000:v
+            for (unsigned v = 0; v < 256; v++) {   // IVT: far pointers 3000:v
                 w16(v * 4, uint16_t(v));
                 w16(v * 4 + 2, uint16_t(layout::kStubs >> 4));
             }
         } else {
-            // GDT: null, 0x08 flat 32-bit code, 0x10 flat data (SDM vol.3 3.4.5).
-            const uint32_t gdt[6] = {0, 0, 0x0000FFFF, 0x00CF9B00, 0x0000FFFF, 0x00CF9300};
-            std::memcpy(ram + layout::kGdt, gdt, sizeof gdt);
-            for (unsigned v = 0; v < 32; v++) {   // 32-bit interrupt gates to the stubs (vol.3 6.11)
+            write_gdt(ram);
+            for (unsigned v = 0; v < 256; v++) {   // 32-bit interrupt gates to the stubs (vol.3 6.11)
                 uint32_t off = layout::kStubs + v;
                 w32(layout::kIdt + v * 8, (0x08u << 16) | (off & 0xFFFF));
                 w32(layout::kIdt + v * 8 + 4, (off & 0xFFFF0000u) | 0x8E00);
@@ -60,7 +71,7 @@ struct Lift86Runner::Impl {
         cpu.trace_insn = [this](uint32_t eip, const Insn&) {
             // Only the sequence's own instructions (not the exception stubs).
             uint32_t lin = cpu.seg[CS].base + eip;
-            if (lin >= layout::kCode && lin < layout::kCode + layout::kCodeMax) trace.push_back(lin - layout::kCode);
+            if (lin >= code_lin && lin < code_lin + layout::kCodeMax) trace.push_back(lin - code_lin);
         };
     }
 
@@ -73,7 +84,8 @@ struct Lift86Runner::Impl {
         // outside the window), then every decoded block is dropped.
         uint8_t* ram = mem.ram();
         std::memset(ram, 0, layout::kMemSize);
-        std::memcpy(ram + layout::kCode, s.code.data(), s.code.size());
+        code_lin = layout::kCode + s.code_off;
+        std::memcpy(ram + code_lin, s.code.data(), s.code.size());
         const uint32_t win = layout::window(mode);
         std::memcpy(ram + win, s.init.window.data(), layout::kWindowSize);
         write_tables(ram);
@@ -81,18 +93,19 @@ struct Lift86Runner::Impl {
 
         if (mode == Mode::Real16) {
             cpu.load_seg_real(CS, layout::kRealCodeSeg);
-            for (unsigned sr : {ES, SS, DS, FS, GS}) cpu.load_seg_real(sr, layout::kRealDataSeg);
+            for (unsigned sr : {ES, SS, DS, FS, GS}) cpu.load_seg_real(sr, uint16_t(layout::kRealDataSeg + layout::kSegOff[sr] / 16));
             cpu.idtr = {0, 0x3FF};
         } else {
             cpu.cr0 |= cr0::PE;
             constexpr uint32_t code_attr = attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED | attr::DB | attr::G;
             constexpr uint32_t data_attr = attr::P | attr::S | attr::RW | attr::ACCESSED | attr::DB | attr::G;
             cpu.set_seg_cache(cpu.seg[CS], 0x08, 0, 0xFFFFFFFFu, code_attr);
-            for (unsigned sr : {ES, SS, DS, FS, GS}) cpu.set_seg_cache(cpu.seg[sr], 0x10, 0, 0xFFFFFFFFu, data_attr);
-            cpu.gdtr = {layout::kGdt, 0x17};
-            cpu.idtr = {layout::kIdt, 0xFF};
+            for (unsigned sr : {ES, SS, DS, FS, GS})
+                cpu.set_seg_cache(cpu.seg[sr], uint16_t(0x10 + 8 * sr), layout::kSegOff[sr], 0xFFFFFFFFu, data_attr);
+            cpu.gdtr = {layout::kGdt, 0x3F};
+            cpu.idtr = {layout::kIdt, 0x7FF};
         }
-        cpu.eip = layout::code_eip(mode);
+        cpu.eip = layout::code_eip(mode) + s.code_off;
         for (int k = 0; k < 8; k++) cpu.r[k] = s.init.r[k];
         cpu.set_eflags(s.init.eflags);
         cpu.update_mode();
@@ -106,28 +119,33 @@ struct Lift86Runner::Impl {
         const uint32_t lin = cpu.seg[CS].base + cpu.eip - 1;
         for (int k = 0; k < 8; k++) res.r[k] = cpu.r[k];
         res.eflags = cpu.get_eflags();
-        res.stop = cpu.eip - 1 - layout::code_eip(mode);
-        if (res.error.empty() && lin >= layout::kStubs && lin < layout::kStubs + 32) {
+        const uint32_t code_eip = layout::code_eip(mode) + s.code_off;
+        res.stop = cpu.eip - 1 - code_eip;
+        if (res.error.empty() && lin >= layout::kStubs && lin < layout::kStubs + 256) {
             // An exception was delivered to a stub: take its frame back off the stack.
             res.vector = int(lin - layout::kStubs);
+            const uint32_t ss = win + layout::kSegOff[SS];
             if (mode == Mode::Real16) {
                 const uint32_t sp = cpu.r[ESP] & 0xFFFF;
-                res.stop = mem.read16(win + sp);
-                res.eflags = (res.eflags & 0xFFFF0000u) | mem.read16(win + ((sp + 4) & 0xFFFF));
+                res.stop = mem.read16(ss + sp) - code_eip;
+                res.eflags = (res.eflags & 0xFFFF0000u) | mem.read16(ss + ((sp + 4) & 0xFFFF));
                 res.r[ESP] = (cpu.r[ESP] & 0xFFFF0000u) | ((sp + 6) & 0xFFFF);
-                res.frame_lo = sp;
+                res.frame_lo = layout::kSegOff[SS] + sp;
                 res.frame_len = 6;
             } else {
-                const uint32_t esp = cpu.r[ESP], e = has_error_code(res.vector) ? 4 : 0;
-                res.stop = mem.read32(win + esp + e) - layout::code_eip(mode);
-                res.eflags = mem.read32(win + esp + e + 8);
+                // An error code sits below EIP for some exceptions, never for INT n
+                // (SDM vol.3 6.13): the frame is the one whose CS slot holds 0x08.
+                const uint32_t esp = cpu.r[ESP];
+                const uint32_t e = has_error_code(res.vector) && mem.read32(ss + esp + 4) != 0x08 ? 4 : 0;
+                res.stop = mem.read32(ss + esp + e) - code_eip;
+                res.eflags = mem.read32(ss + esp + e + 8);
                 res.r[ESP] = esp + 12 + e;
-                res.frame_lo = esp;
+                res.frame_lo = layout::kSegOff[SS] + esp;
                 res.frame_len = 12 + e;
             }
             // The faulting instruction did not complete: it does not count for the flags.
             if (!trace.empty() && trace.back() == res.stop) trace.pop_back();
-        } else if (res.error.empty() && lin != layout::kCode + s.hlt_off) {
+        } else if (res.error.empty() && lin != code_lin + s.hlt_off) {
             res.error = "lift86 halted at an unexpected address " + hex32(lin);
         }
         res.window.assign(mem.ram() + win, mem.ram() + win + layout::kWindowSize);
@@ -172,7 +190,8 @@ RunResult run_unicorn(const Sequence& s, std::vector<std::pair<uint32_t, unsigne
     std::memset(mem, 0, layout::kMemSize);
     const uint32_t win = layout::window(s.mode);
     std::memcpy(mem + win, s.init.window.data(), layout::kWindowSize);
-    std::memcpy(mem + layout::kCode, s.code.data(), s.code.size());
+    std::memcpy(mem + layout::kCode + s.code_off, s.code.data(), s.code.size());
+    if (s.mode == Mode::Prot32) write_gdt(mem);
 
     uc_engine* uc = nullptr;
     uc_err err = uc_open(UC_ARCH_X86, s.mode == Mode::Real16 ? UC_MODE_16 : UC_MODE_32, &uc);
@@ -187,23 +206,37 @@ RunResult run_unicorn(const Sequence& s, std::vector<std::pair<uint32_t, unsigne
 
     static const int kRegs[8] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
                                  UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI};
+    static const int kSegRegs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
     if (s.mode == Mode::Real16) {
-        uint32_t cs = layout::kRealCodeSeg, ds = layout::kRealDataSeg;
+        uint32_t cs = layout::kRealCodeSeg;
         uc_reg_write(uc, UC_X86_REG_CS, &cs);
-        for (int sr : {UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_SS, UC_X86_REG_FS, UC_X86_REG_GS}) uc_reg_write(uc, sr, &ds);
+        for (unsigned sr : {ES, SS, DS, FS, GS}) {
+            uint32_t sel = layout::kRealDataSeg + layout::kSegOff[sr] / 16;
+            uc_reg_write(uc, kSegRegs[sr], &sel);
+        }
+    } else {
+        // Unicorn loads the data segments from the same GDT as lift86.
+        uc_x86_mmr gdtr{};
+        gdtr.base = layout::kGdt;
+        gdtr.limit = 0x3F;
+        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+        for (unsigned sr : {ES, SS, DS, FS, GS}) {
+            uint32_t sel = 0x10 + 8 * sr;
+            if (uc_reg_write(uc, kSegRegs[sr], &sel) != UC_ERR_OK) res.error = "unicorn: cannot load a segment";
+        }
     }
     for (int k = 0; k < 8; k++) uc_reg_write(uc, kRegs[k], &s.init.r[k]);
     uint32_t fl = s.init.eflags;
     uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
     // In 16-bit mode Unicorn takes `begin` as IP and `until` as a linear address.
-    const uint64_t begin = layout::code_eip(s.mode);
-    const uint64_t until = layout::kCode + s.hlt_off;
+    const uint64_t begin = layout::code_eip(s.mode) + s.code_off;
+    const uint64_t until = layout::kCode + s.code_off + s.hlt_off;
     err = uc_emu_start(uc, begin, until, 2'000'000, 0);
     uint32_t eip = 0;
     for (int k = 0; k < 8; k++) uc_reg_read(uc, kRegs[k], &res.r[k]);
     uc_reg_read(uc, UC_X86_REG_EIP, &eip);
     uc_reg_read(uc, UC_X86_REG_EFLAGS, &res.eflags);
-    res.stop = eip - layout::code_eip(s.mode);
+    res.stop = eip - layout::code_eip(s.mode) - s.code_off;
     if (err == UC_ERR_INSN_INVALID) res.vector = 6;
     else if (err != UC_ERR_OK) res.error = std::string("unicorn: ") + uc_strerror(err) + " at offset " + hex32(res.stop);
     else if (st.vector >= 0) res.vector = st.vector;
@@ -263,11 +296,11 @@ std::vector<Diff> compare(const Sequence& s, const RunResult& l, const RunResult
 std::string report(const Sequence& s, const RunResult& l, const RunResult& u, const std::vector<Diff>& d) {
     std::string o;
     char line[512];
-    std::snprintf(line, sizeof line, "=== mismatch: mode %s, seed 0x%016llx (reproduce: LIFT86_DIFF_REPRO=%s:0x%llx%s)\n",
-                  mode_name(s.mode), (unsigned long long)s.seed, mode_name(s.mode), (unsigned long long)s.seed,
+    std::snprintf(line, sizeof line, "=== %s: mode %s, seed 0x%016llx (reproduce: LIFT86_DIFF_REPRO=%s:0x%llx%s)\n",
+                  d.empty() ? "sequence (no difference)" : "mismatch", mode_name(s.mode), (unsigned long long)s.seed, mode_name(s.mode), (unsigned long long)s.seed,
                   s.faults_allowed ? ":faults" : "");
     o += line;
-    o += "code (at " + std::string(s.mode == Mode::Real16 ? "2000:0000" : "0x00020000") + "):\n" + s.disassemble();
+    o += "code (" + std::string(s.mode == Mode::Real16 ? "CS=2000, offsets are IP" : "addresses are EIP") + "):\n" + s.disassemble();
     std::string hex;
     for (uint8_t b : s.code) {
         char h[4];
@@ -279,15 +312,16 @@ std::string report(const Sequence& s, const RunResult& l, const RunResult& u, co
     for (int k = 0; k < 8; k++) o += std::string(" ") + kRegNames[k] + "=" + hex32(s.init.r[k]);
     o += " eflags=" + hex32(s.init.eflags) + "\n";
     o += std::string("layout: ") + (s.mode == Mode::Real16
-                                        ? "real mode, CS=2000, DS=ES=SS=FS=GS=1000 (window = linear 0x10000)"
-                                        : "flat 32-bit protected mode, window = linear 0") + "\n";
+                                        ? "real mode, CS=2000 DS=1000 SS=1008 ES=1010 FS=1020 GS=1030 (window = linear 0x10000)"
+                                        : "32-bit protected mode, flat CS; data segment bases DS=0 SS=0x80 ES=0x100 "
+                                          "FS=0x200 GS=0x300 (window = linear 0)") + "\n";
     // The initial window bytes the sequence reads (from a diagnostic Unicorn run with a read hook).
     std::vector<std::pair<uint32_t, unsigned>> reads;
     run_unicorn(s, &reads);
     std::sort(reads.begin(), reads.end());
     reads.erase(std::unique(reads.begin(), reads.end()), reads.end());
     if (!reads.empty()) {
-        o += "window bytes read (initial values):";
+        o += "window bytes read (offsets from the window start; initial values):";
         unsigned shown = 0;
         for (auto [a, n] : reads) {
             if (shown++ == 24) { o += " ..."; break; }
@@ -303,7 +337,7 @@ std::string report(const Sequence& s, const RunResult& l, const RunResult& u, co
     }
     o += "executed (lift86):";
     for (uint32_t t : l.trace) {
-        std::snprintf(line, sizeof line, " %x", t);
+        std::snprintf(line, sizeof line, " %x", layout::code_eip(s.mode) + s.code_off + t);
         o += line;
     }
     o += "\nundefined flags masked: " + flag_names(undefined_flags(s, l)) + "\n";
