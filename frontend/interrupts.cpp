@@ -194,7 +194,7 @@ void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool extern
                 return;
             }
             if ((first == EventClass::Contributory && second == EventClass::Contributory) ||
-                (false &&
+                (first == EventClass::PageFault &&
                  (second == EventClass::Contributory || second == EventClass::PageFault))) {
                 vector = kDF;
                 error_code = 0;

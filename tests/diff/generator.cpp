@@ -623,12 +623,12 @@ private:
     }
 
     // A random register of `size` bytes. `written`: ESP (not AH: byte register 4) is excluded.
-    int pick_reg(unsigned size, bool written, uint8_t avoid = 0) {
+    int pick_reg(unsigned size, bool written) {
         for (int tries = 0; tries < 64; tries++) {
             int r = int(rng_.below(8));
             int full = size == 1 ? (r & 3) : r;
             if (size != 1 && written && r == rESP) continue;
-            if ((banned_ | avoid) & (1u << full)) continue;
+            if (banned_ & (1u << full)) continue;
             if (written && (locked_ & (1u << full))) continue;
             return r;
         }
@@ -765,10 +765,9 @@ private:
         m.disp = m.dsize ? rng_.value(m.dsize) : 0;
     }
 
-    // Fills the E operand: a register (avoiding `avoid`) or memory in the window.
-    bool fill_e(Ins& in, const Form& f, unsigned size, bool written, bool mem, MemOp* out_mem = nullptr,
-                uint32_t* target = nullptr, uint32_t lo = layout::kSafeLo, uint32_t hi = layout::kSafeHi,
-                uint32_t esp_bias = 0) {
+    // Fills the E operand: a register or memory in the window.
+    bool fill_e(Ins& in, unsigned size, bool written, bool mem, uint32_t* target = nullptr,
+                uint32_t lo = layout::kSafeLo, uint32_t hi = layout::kSafeHi, uint32_t esp_bias = 0) {
         in.modrm = true;
         if (!mem) {
             in.rm_reg = true;
@@ -778,9 +777,7 @@ private:
         in.rm_reg = false;
         uint32_t t = 0;
         if (!solve_mem(size, in.a32, in.mem, t, lo, hi, esp_bias)) return false;
-        if (out_mem) *out_mem = in.mem;
         if (target) *target = t;
-        (void)f;
         return true;
     }
 
@@ -804,7 +801,6 @@ private:
         in.form = form;
         in.osize = pick_osize(f);
         in.a32 = code32_;
-        const unsigned osz = in.osize == 1 ? 2 : in.osize;   // for v operands of byte forms (none)
         const unsigned bits = (f.width == 1 ? 1 : in.osize) * 8;
         uint16_t defd = f.defd, undef = f.undef, reads = f.reads;
         uint8_t clobber = f.imp_w;
@@ -905,7 +901,7 @@ private:
                 } else if (f.kind == Kind::Bsf) {
                     // A zero source leaves the destination undefined (SDM vol.2 BSF): OR in a
                     // non-zero value first, through the same operand.
-                    if (!fill_e(in, f, sz, true, mem)) return false;
+                    if (!fill_e(in, sz, true, mem)) return false;
                     Ins o_ins = in;
                     o_ins.form = fi("or Ev,Iz");
                     o_ins.reg_field = 1;
@@ -920,7 +916,7 @@ private:
                 } else {
                     uint32_t lo = layout::kSafeLo, hi = layout::kSafeHi;
                     if (f.kind == Kind::Bt) { lo += 64; hi -= 64; }
-                    if (!fill_e(in, f, sz, w, mem, nullptr, nullptr, lo, hi)) return false;
+                    if (!fill_e(in, sz, w, mem, nullptr, lo, hi)) return false;
                     if (!mem && w) note_write(in.rm, sz);
                 }
             }
@@ -948,6 +944,8 @@ private:
                     if (k == 0 && !(f.attr & fattr::RO)) note_write(rEAX, o == Opd::AL ? 1 : 4);
                 }
             }
+            // LOCK only where the SDM allows it (a lockable instruction with a memory destination):
+            // other LOCK forms are #UD, and some abort Unicorn (unicorn_divergences.md #4).
             if (in.modrm && !in.rm_reg && (f.attr & fattr::LOCK) && e_written && rng_.chance(15)) in.lock = true;
             break;
         }
@@ -962,7 +960,7 @@ private:
                 locked_ |= R(rEAX) | R(rEDX);
             }
             uint32_t t;
-            if (!fill_e(in, f, 8, true, true, nullptr, &t)) return false;
+            if (!fill_e(in, 8, true, true, &t)) return false;
             if (equal) {
                 store_abs(t, rEAX, in.mem);
                 store_abs(t + 4, rEDX, in.mem);
@@ -992,8 +990,8 @@ private:
                     in.opc_add = uint8_t(r);
                     if (f.kind == Kind::Pop) note_write(r, in.osize);
                 } else if (o == Opd::Ev) {
-                    if (!fill_e(in, f, in.osize, f.kind == Kind::Pop, mem, nullptr, nullptr, layout::kSafeLo,
-                                layout::kSafeHi, f.kind == Kind::Pop ? in.osize : 0))
+                    if (!fill_e(in, in.osize, f.kind == Kind::Pop, mem, nullptr, layout::kSafeLo, layout::kSafeHi,
+                                f.kind == Kind::Pop ? in.osize : 0))
                         return false;
                     if (!mem && f.kind == Kind::Pop) note_write(in.rm, in.osize);
                 } else if (o == Opd::Iz || o == Opd::Ibs) {
@@ -1053,7 +1051,6 @@ private:
             break;
         }
         case Kind::Str: {
-            const unsigned w = f.width == 1 ? 1 : in.osize;
             const bool src = f.mnem == "movs" || f.mnem == "cmps" || f.mnem == "lods";
             const bool dst = f.mnem != "lods";
             if (banned_ & (R(rESI) | R(rEDI) | R(rECX))) return false;
@@ -1078,7 +1075,6 @@ private:
                 locked_ |= R(rECX);
                 if (n == 0) defd = 0;
             }
-            (void)w;
             break;
         }
         case Kind::Xlat: {
@@ -1125,7 +1121,6 @@ private:
         case Kind::Loop:
             return false;   // built by make_branch_unit
         }
-        (void)osz;
         out = finish(in, false, defd, undef);
         out.reads = reads;
         out.clobber = clobber;

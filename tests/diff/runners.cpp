@@ -349,7 +349,7 @@ std::string report(const Sequence& s, const RunResult& l, const RunResult& u, co
     return o;
 }
 
-std::string group_key(const Sequence& s, const RunResult& l, const std::vector<Diff>& d) {
+std::string group_key(const Sequence& s, const std::vector<Diff>& d) {
     std::string forms_part;
     for (const Unit& u : s.units) {
         if (!forms_part.empty()) forms_part += " ; ";
@@ -365,7 +365,6 @@ std::string group_key(const Sequence& s, const RunResult& l, const std::vector<D
         }
         if (x.field == "exception") fields += "(" + x.lift + "/" + x.uc + ")";
     }
-    (void)l;
     return "[" + std::string(mode_name(s.mode)) + "] " + forms_part + " | " + fields;
 }
 

@@ -52,6 +52,6 @@ std::vector<Diff> compare(const Sequence& s, const RunResult& lift, const RunRes
 // The full text a developer needs to reproduce a mismatch.
 std::string report(const Sequence& s, const RunResult& lift, const RunResult& uc, const std::vector<Diff>& d);
 // A short key grouping mismatches of the same kind: "<tested forms> | <fields>".
-std::string group_key(const Sequence& s, const RunResult& lift, const std::vector<Diff>& d);
+std::string group_key(const Sequence& s, const std::vector<Diff>& d);
 
 }  // namespace lift86::diff

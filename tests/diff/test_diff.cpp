@@ -151,7 +151,7 @@ CampaignResult run_campaign(const Campaign& c) {
             so = run_both(lr, small);
             if (so.harness || so.d.empty()) { small = s; so = o; }
         }
-        Group& g = groups[group_key(small, so.l, so.d)];
+        Group& g = groups[group_key(small, so.d)];
         if (g.count++ == 0) g.report = report(small, so.l, so.u, so.d);
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
