@@ -5,8 +5,8 @@
 // SDM vol.4 (MSRs of the P6 family) and vol.3 chapter 11 (MTRRs).
 //
 // The CPU modelled is a Pentium II (family 6, model 3, stepping 3) without MMX, local APIC,
-// machine-check architecture, PAE, global pages or PAT: CPUID advertises exactly what lift86
-// implements, and the CR4 bits and MSRs of the missing features do not exist.
+// machine-check architecture, PAE or PAT: CPUID advertises exactly what lift86 implements, and
+// the CR4 bits and MSRs of the missing features do not exist.
 #include "frontend/interp.hpp"
 #include "frontend/protmode.hpp"
 
@@ -323,13 +323,14 @@ void h_mov_to_dr(Cpu& c, const Insn& i) {
 //   SEP  (bit 11) SYSENTER/SYSEXIT (model 3 stepping 3 is past the Pentium Pro erratum, so
 //                 software takes the bit at its word)
 //   MTRR (bit 12) MTRRcap/def type/fixed/variable MSRs (stored; memory types have no effect)
+//   PGE  (bit 13) CR4.PGE (frontend/control_regs.cpp: the TLB may always drop global entries)
 //   CMOV (bit 15) CMOVcc, and with the FPU FCMOVcc/FCOMI (frontend/x87)
 //   FXSR (bit 24) FXSAVE/FXRSTOR (frontend/x87) and CR4.OSFXSR. The first Pentium II lacked it;
 //                 lift86 implements it, and without SSE nothing else depends on it.
-// Left out, because they are not implemented: VME (1), PAE (6), MCE (7), APIC (9), PGE (13),
-// MCA (14), PAT (16), PSE-36 (17), MMX (23), SSE (25).
+// Left out, because they are not implemented: VME (1), PAE (6), MCE (7), APIC (9), MCA (14),
+// PAT (16), PSE-36 (17), MMX (23), SSE (25).
 constexpr uint32_t kFeatEdx = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) |
-                              (1u << 11) | (1u << 12) | (1u << 15) | (1u << 24);
+                              (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 24);
 constexpr uint32_t kSignature = 0x00000633;   // family 6, model 3, stepping 3
 constexpr uint32_t kMaxBasicLeaf = 2;
 

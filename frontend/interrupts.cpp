@@ -177,7 +177,10 @@ void iret_task_return(Cpu& cpu) {
 // any fault while delivering #DF shuts the processor down (triple fault).
 void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool external) {
     halted = false;
-    for (;;) {
+    // Benign faults chain without bound on hardware (say #AC pushing a frame for #AC); the host
+    // must not spin here with no instruction retiring, so a long chain ends like a triple fault.
+    constexpr int kMaxNestedFaults = 16;
+    for (int attempt = 0;; attempt++) {
         try {
             if (!pe) deliver_real(*this, vector);   // real mode pushes no error code
             else deliver_protected(*this, vector, error_code, software);
@@ -188,7 +191,7 @@ void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool extern
             if (software) eip = insn_eip;
             const EventClass first = classify(vector, software, external);
             const EventClass second = classify(f.vector, false, false);
-            if (first == EventClass::DoubleFault) {
+            if (first == EventClass::DoubleFault || attempt == kMaxNestedFaults) {
                 stop = StopReason::Shutdown;
                 if (on_triple_fault) on_triple_fault();
                 return;

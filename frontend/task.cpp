@@ -116,9 +116,11 @@ void load_task_segments(Cpu& cpu, const TaskImage& im) {
 
 }  // namespace
 
-// The debug trap of a TSS with T = 1 (SDM vol.3 7.2.1, 17.3.1.5): DR6.BT, then #DB.
+// The debug trap of a TSS with T = 1 (SDM vol.3 7.2.1, 17.3.1.5): DR6.BT, then #DB, taken
+// before the new task's first instruction (which is also where it returns to).
 [[noreturn]] static void task_trap(Cpu& cpu) {
     cpu.dr[6] |= 1u << 15;
+    cpu.insn_eip = cpu.eip;
     cpu.fault(kDB);
 }
 
@@ -193,10 +195,7 @@ void Cpu::task_switch(uint16_t sel, uint32_t desc_lo, uint32_t desc_hi, int sour
     }
     // The T bit traps before the new task's first instruction (7.2.1). After an INT the error
     // code goes on the new stack first; deliver() raises the trap itself.
-    if (im.trap && source != kTaskInt) {
-        insn_eip = eip;
-        task_trap(*this);
-    }
+    if (im.trap && source != kTaskInt) task_trap(*this);
 }
 
 }  // namespace lift86

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -12,11 +13,18 @@
 namespace lift86 {
 
 std::vector<uint8_t> read_file(const std::string& path, const char* what) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw LoadError(fmt::format("cannot read {} '{}': it is a directory", what, path));
     std::ifstream f(path, std::ios::binary);
     if (!f) throw LoadError(fmt::format("cannot open {} '{}': {}", what, path, std::strerror(errno)));
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (f.bad()) throw LoadError(fmt::format("cannot read {} '{}'", what, path));
-    return data;
+    try {
+        std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (f.bad()) throw LoadError(fmt::format("cannot read {} '{}'", what, path));
+        return data;
+    } catch (const std::ios_base::failure& e) {
+        throw LoadError(fmt::format("cannot read {} '{}': {}", what, path, std::strerror(errno)));
+    }
 }
 
 void load_bios(PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name) {

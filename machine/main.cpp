@@ -24,5 +24,9 @@ int main(int argc, char** argv) {
     } catch (const std::bad_alloc&) {
         fmt::print(stderr, "lift86: out of host memory (is -m too large?)\n");
         return exit_status::kUsage;
+    } catch (const std::exception& e) {
+        // Anything else that escapes is a lift86 bug, but it still gets one line, not an abort.
+        fmt::print(stderr, "lift86: internal error: {}\n", e.what());
+        return 70;
     }
 }

@@ -209,7 +209,7 @@ TEST_F(ProtMode, DataRegistersNeedDataOrReadableCodeAtSufficientPrivilege) {
     EXPECT_EQ(cpu.read<uint8_t>(DS, 0x10), 0);
     EXPECT_FAULT(cpu.write<uint8_t>(DS, 0x10, 1), kGP, 0);
     enter_ring(3);
-    EXPECT_FAULT(cpu.load_seg(DS, kData0 | 3), kGP, kData0);   // CPL 3 > DPL 0
+    EXPECT_FAULT(cpu.load_seg(DS, kData0), kGP, kData0);   // CPL 3 > DPL 0, with RPL 0
     cpu.load_seg(DS, kS1 | 3);   // a conforming code segment ignores the privilege rule
     EXPECT_EQ(cpu.seg[DS].sel, kS1 | 3);
 }
@@ -681,6 +681,22 @@ TEST_F(ProtMode, FaultWhileDeliveringADoubleFaultIsATripleFault) {
     EXPECT_EQ(cpu.stop, StopReason::Shutdown);
 }
 
+TEST_F(ProtMode, EndlessChainOfBenignFaultsStopsTheMachineInsteadOfHangingTheHost) {
+    // #AC through a conforming (CPL 3) handler whose frame push is itself misaligned.
+    set_gdt(kScratch, flat(kXRConf, 0));
+    set_idt(kAC, gate(kS0, 0x100, kIntGate32, 0));
+    enter_ring(3);
+    cpu.r[ESP] = kStack3 - 1;
+    cpu.cr0 |= cr0::AM;
+    cpu.set_eflags(fl::AC);
+    cpu.update_mode();
+    bool reset = false;
+    cpu.on_triple_fault = [&] { reset = true; };
+    cpu.deliver(kAC, 0, false);
+    EXPECT_TRUE(reset);
+    EXPECT_EQ(cpu.stop, StopReason::Shutdown);
+}
+
 TEST_F(ProtMode, InterruptFromV86PushesTheDataSegmentsAndNullsThem) {
     handler(0x40);
     cpu.set_eflags(fl::VM | fl::IF | fl::IOPL);
@@ -947,6 +963,20 @@ TEST_F(TaskSwitch, ExceptionThroughATaskGatePushesItsErrorCodeOnTheNewStack) {
     EXPECT_EQ(cpu.eip, 0x7000u);
     ASSERT_EQ(cpu.r[ESP], 0x50000u - 4);
     EXPECT_EQ(at_sp(0), 0x50u);
+}
+
+TEST_F(TaskSwitch, TrapBitAfterIntThroughATaskGateReturnsToTheNewTask) {
+    write_tss32(kTssB, 0x7000, fl::FIXED1, kCode0, kData0, 0x50000, 0, true);
+    set_idt(0x40, gate(kTssBSel, 0, kTaskGate, 0));
+    handler(kDB);
+    cpu.insn_eip = 0x1100;   // INT 40h at 1100h, the next instruction at 1102h
+    cpu.eip = 0x1102;
+    cpu.deliver(0x40, -1, true);
+    EXPECT_EQ(cpu.tr.sel, kTssBSel);
+    EXPECT_EQ(mem.read32(kTssA + 0x20), 0x1102u);   // the old task resumes after the INT
+    EXPECT_EQ(cpu.eip, 0x10000u + kDB * 16);
+    EXPECT_EQ(at_sp(0), 0x7000u);                   // #DB returns to the new task's first insn
+    EXPECT_TRUE(cpu.dr[6] & (1u << 15));
 }
 
 TEST_F(TaskSwitch, SixteenBitTss) {

@@ -173,12 +173,12 @@ TEST_F(SystemInsns, CpuidSignatureAndOnlyImplementedFeatures) {
     EXPECT_EQ(c.r[ECX], 0u);
     const uint32_t d = c.r[EDX];
     for (unsigned bit : {0u /*FPU*/, 2u /*DE*/, 3u /*PSE*/, 4u /*TSC*/, 5u /*MSR*/, 8u /*CX8*/, 11u /*SEP*/,
-                         12u /*MTRR*/, 15u /*CMOV*/, 24u /*FXSR*/})
+                         12u /*MTRR*/, 13u /*PGE*/, 15u /*CMOV*/, 24u /*FXSR*/})
         EXPECT_TRUE(d & (1u << bit)) << "feature bit " << bit << " must be advertised";
-    for (unsigned bit : {1u /*VME*/, 6u /*PAE*/, 7u /*MCE*/, 9u /*APIC*/, 13u /*PGE*/, 14u /*MCA*/, 16u /*PAT*/,
+    for (unsigned bit : {1u /*VME*/, 6u /*PAE*/, 7u /*MCE*/, 9u /*APIC*/, 14u /*MCA*/, 16u /*PAT*/,
                          17u /*PSE36*/, 23u /*MMX*/, 25u /*SSE*/, 26u /*SSE2*/})
         EXPECT_FALSE(d & (1u << bit)) << "feature bit " << bit << " is not implemented";
-    EXPECT_EQ(d, 0x0100993Du);
+    EXPECT_EQ(d, 0x0100B93Du);
 }
 
 TEST_F(SystemInsns, CpuidLeaf2AndOutOfRangeLeaves) {
@@ -367,11 +367,11 @@ TEST_F(SystemInsns, MovCr0SetsModeAndHardwiresEt) {
 
 TEST_F(SystemInsns, MovCr4AcceptsOnlyImplementedBits) {
     code(kMovCr4_16);
-    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE | cr4::OSFXSR;
+    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
     run();
     EXPECT_EQ(vector_taken(), -1);
-    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::PCE | cr4::OSFXSR);
-    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, cr4::MCE, cr4::PGE, 1u << 10 /*OSXMMEXCPT*/, 1u << 11}) {
+    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::PGE | cr4::PCE | cr4::OSFXSR);
+    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, cr4::MCE, 1u << 10 /*OSXMMEXCPT*/, 1u << 11}) {
         SetUp();
         c.cr4 = 0;
         code(kMovCr4_16);
@@ -955,6 +955,24 @@ TEST_F(SystemInsnsPaging, InvlpgDropsTheStaleTranslation) {
     EXPECT_EQ(vector_taken(), -1);
     EXPECT_EQ(c.r[EAX], 0x11111111u);
     EXPECT_EQ(c.r[EDX], 0x22222222u) << "INVLPG must drop the cached translation";
+}
+
+// mov eax, [0x400000]; mov dword [0x12000], 0x21107; mov ebx, cr4; and ebx, ~0x80; mov cr4, ebx;
+// or ebx, 0x80; mov cr4, ebx; mov edx, [0x400000]; hlt
+const std::vector<uint8_t> kPgeToggle = {0xA1, 0x00, 0x00, 0x40, 0x00, 0xC7, 0x05, 0x00, 0x20, 0x01, 0x00,
+                                         0x07, 0x11, 0x02, 0x00, 0x0F, 0x20, 0xE3, 0x81, 0xE3, 0x7F, 0xFF,
+                                         0xFF, 0xFF, 0x0F, 0x22, 0xE3, 0x81, 0xCB, 0x80, 0x00, 0x00, 0x00,
+                                         0x0F, 0x22, 0xE3, 0x8B, 0x15, 0x00, 0x00, 0x40, 0x00, 0xF4};
+
+TEST_F(SystemInsnsPaging, TogglingPgeFlushesGlobalTranslations) {
+    c.set_cr4(cr4::PGE);
+    mem.write32(kTableA, 0x20000 | 0x107);   // global page
+    code(kPgeToggle);
+    run();
+    EXPECT_EQ(vector_taken(), -1);
+    EXPECT_EQ(c.r[EAX], 0x11111111u);
+    EXPECT_EQ(c.r[EDX], 0x22222222u) << "a CR4.PGE toggle must drop global translations";
+    EXPECT_TRUE(c.cr4 & cr4::PGE);
 }
 
 TEST_F(SystemInsnsPaging, ClearingPeWhilePagingIsGeneralProtection) {
