@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Fetches the i386 Linux guest used by lift86's boot tests: Debian's 686 kernel and busybox-static.
+#
+#   scripts/fetch-linux-guest.sh OUTDIR
+#
+# Leaves in OUTDIR:
+#   vmlinuz          the kernel (bzImage) of linux-image-6.1.0-NN-686
+#   busybox          busybox-static for i386 (static ELF)
+#   config           the kernel's build configuration (boot/config-*)
+#   kernel-version   e.g. 6.1.0-56-686
+#   modules/         the kernel modules the guest's /init loads (see tests/linux/modules.list)
+# Work files (private apt state, .debs, unpacked trees) go to OUTDIR/work. The host's dpkg
+# configuration is never touched: apt runs with its own lists and cache and APT::Architecture=i386.
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+
+die() { echo "fetch-linux-guest: $*" >&2; exit 1; }
+[ $# -eq 1 ] || die "usage: $0 OUTDIR"
+OUT=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MODLIST="$HERE/../tests/linux/modules.list"
+[ -f "$MODLIST" ] || die "missing $MODLIST"
+
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/busybox" ] && [ -s "$OUT/kernel-version" ] && [ -f "$OUT/modules/.done" ] \
+   && [ "$OUT/modules/.done" -nt "$MODLIST" ]; then
+  exit 0
+fi
+
+for tool in apt-get apt-cache dpkg-deb; do
+  command -v "$tool" >/dev/null || die "needs $tool (run on Debian/Ubuntu)"
+done
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+W=$OUT/work
+mkdir -p "$W/lists/partial" "$W/cache/archives/partial" "$W/debs"
+APT=(-o APT::Architecture=i386 -o APT::Architectures::=i386
+     -o Dir::State::Lists="$W/lists" -o Dir::Cache="$W/cache"
+     -o Dir::State::status=/dev/null -q)
+
+# The index update may fail on one file ("Mirror sync in progress?") while the rest is fine:
+# retry, then go on with what was fetched; the download below is what must succeed.
+updated=0
+for try in 1 2 3; do
+  if apt-get "${APT[@]}" update >"$W/update.log" 2>&1; then updated=1; break; fi
+  sleep $((try * 5))
+done
+[ $updated -eq 1 ] || echo "fetch-linux-guest: warning: apt-get update had errors (see $W/update.log), trying anyway" >&2
+
+# linux-image-686 is a metapackage: resolve the versioned kernel it depends on (never hard-coded).
+KPKG=$(apt-cache "${APT[@]}" depends linux-image-686 2>/dev/null \
+       | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-686\)$/\1/p' | head -n1)
+[ -n "$KPKG" ] || die "cannot resolve linux-image-686 to a versioned kernel package (apt-get update failed? see $W/update.log)"
+
+download() {  # pkg...
+  local try
+  for try in 1 2 3; do
+    (cd "$W/debs" && apt-get "${APT[@]}" download "$@") >>"$W/download.log" 2>&1 && return 0
+    sleep $((try * 5))
+  done
+  return 1
+}
+download "$KPKG" busybox-static || die "apt-get download $KPKG busybox-static failed after 3 tries (see $W/download.log)"
+
+kdeb=$(ls -t "$W/debs/${KPKG}"_*_i386.deb 2>/dev/null | head -n1)
+bdeb=$(ls -t "$W/debs/"busybox-static_*_i386.deb 2>/dev/null | head -n1)
+[ -n "$kdeb" ] && [ -n "$bdeb" ] || die "downloaded .deb files not found in $W/debs"
+
+rm -rf "$W/kernel" "$W/busybox"
+dpkg-deb -x "$kdeb" "$W/kernel"
+dpkg-deb -x "$bdeb" "$W/busybox"
+
+KVER=${KPKG#linux-image-}
+[ -f "$W/kernel/boot/vmlinuz-$KVER" ] || die "$kdeb has no boot/vmlinuz-$KVER"
+[ -x "$W/busybox/bin/busybox" ] || die "$bdeb has no bin/busybox"
+
+# Modules the guest needs that this kernel builds as modules (tests/linux/modules.list names them;
+# modules.dep gives their dependencies). Copied with their dependencies, in load order.
+MODDIR=$W/kernel/lib/modules/$KVER
+rm -rf "$OUT/modules"; mkdir -p "$OUT/modules"
+: >"$OUT/modules/load-order"
+declare -A seen=()
+add_module() {  # module name, e.g. ata_piix
+  local name=$1 rel deps d
+  rel=$(awk -v n="$name" -F: '{ f=$1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f); gsub(/-/, "_", f);
+                                 if (f == n) { print $1; exit } }' "$MODDIR/modules.dep")
+  if [ -z "$rel" ]; then
+    # Not a module: it must be built in (modules.builtin) or the list is wrong.
+    grep -q "/${name//_/[_-]}\.ko\$" "$MODDIR/modules.builtin" \
+      || die "module $name is neither in modules.dep nor modules.builtin of $KVER"
+    return 0
+  fi
+  [ -n "${seen[$rel]:-}" ] && return 0
+  seen[$rel]=1
+  deps=$(awk -v r="$rel" -F': *' '$1 == r { print $2; exit }' "$MODDIR/modules.dep")
+  for d in $deps; do
+    d=${d##*/}; d=${d%%.ko*}; add_module "${d//-/_}"
+  done
+  local base=${rel##*/}
+  case "$base" in
+    *.ko.xz) xz -dc "$MODDIR/$rel" >"$OUT/modules/${base%.xz}" ;;
+    *.ko.zst) zstd -qdc "$MODDIR/$rel" >"$OUT/modules/${base%.zst}" ;;
+    *.ko.gz) gzip -dc "$MODDIR/$rel" >"$OUT/modules/${base%.gz}" ;;
+    *) cp "$MODDIR/$rel" "$OUT/modules/$base" ;;
+  esac
+  echo "${base%%.ko*}.ko" >>"$OUT/modules/load-order"
+}
+while read -r m _; do
+  case "$m" in ''|'#'*) continue ;; esac
+  add_module "$m"
+done <"$MODLIST"
+
+cp "$W/kernel/boot/config-$KVER" "$OUT/config"
+cp "$W/busybox/bin/busybox" "$OUT/busybox.tmp" && mv "$OUT/busybox.tmp" "$OUT/busybox"
+cp "$W/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
+echo "$KVER" >"$OUT/kernel-version"
+touch "$OUT/modules/.done"
+echo "fetch-linux-guest: $KPKG ($(basename "$kdeb")), $(basename "$bdeb") -> $OUT"
