@@ -29,7 +29,10 @@ endif()
 
 set(common -display none -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot)
 if(KIND STREQUAL "lift86")
-  set(cmd "${EMULATOR}" -kernel "${KERNEL}" ${common} --engine=${ENGINE} --max-insns 500000000)
+  if(NOT BOOT_FLAG)
+    set(BOOT_FLAG -kernel)   # -hda: a boot sector run without firmware
+  endif()
+  set(cmd "${EMULATOR}" ${BOOT_FLAG} "${KERNEL}" ${common} --engine=${ENGINE} --max-insns 500000000)
 elseif(KIND STREQUAL "qemu")
   set(cmd "${EMULATOR}" -M pc -cpu pentium2 -m 128 -accel tcg -kernel "${KERNEL}" ${common})
 else()
