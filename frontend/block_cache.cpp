@@ -18,6 +18,27 @@ Block* BlockCache::lookup() {
     Cpu& c = cpu_;
     const Segment& cs = c.seg[CS];
     if (c.eip > cs.limit) c.fault(kGP, 0);   // SDM vol.3 5.3: fetch beyond the CS limit
+    const uint8_t mode_now = c.code32 ? 1 : 0;
+    Block* prev = last_;
+    if (prev) {
+        for (const Block::Successor& s : prev->succ) {
+            if (s.eip == c.eip && s.cs_base == cs.base && s.mode == mode_now && s.user == c.mmu_user &&
+                s.tlb_gen == c.tlb.generation && s.cache_gen == gen_)
+                return last_ = s.block;
+        }
+    }
+    Block* b = lookup_slow();
+    if (prev && last_ == prev) {   // prev survived the slow lookup (decoding can drop blocks)
+        Block::Successor& s = prev->succ[prev->succ_next];
+        prev->succ_next ^= 1;
+        s = Block::Successor{c.eip, cs.base, mode_now, c.mmu_user, c.tlb.generation, gen_, b};
+    }
+    return last_ = b;
+}
+
+Block* BlockCache::lookup_slow() {
+    Cpu& c = cpu_;
+    const Segment& cs = c.seg[CS];
     uint32_t lin = cs.base + c.eip;
     uint32_t phys;
     TlbEntry& e = c.tlb.at(c.mmu_user, Tlb::kRead, lin);
@@ -41,7 +62,7 @@ Block* BlockCache::lookup() {
         uint32_t p2 = c.translate(lin2, false, c.mmu_user, true) & ~kPageMask;
         if (p2 != b->phys2) {
             invalidate_page(phys & ~kPageMask);
-            return lookup();
+            return lookup_slow();
         }
     }
     return b;
@@ -90,6 +111,8 @@ static unsigned fast_slot(uint32_t phys) { return (phys ^ (phys >> 12)) & 4095; 
 void BlockCache::retire(std::unique_ptr<Block> b) {
     Block*& f = fast_[fast_slot(b->phys)];   // a block only ever sits in its own slot
     if (f == b.get()) f = nullptr;
+    if (last_ == b.get()) last_ = nullptr;
+    gen_++;
     graveyard_.push_back(std::move(b));
 }
 
@@ -133,6 +156,8 @@ void BlockCache::invalidate_page(uint32_t page) {
 }
 
 void BlockCache::flush() {
+    gen_++;
+    last_ = nullptr;
     for (auto& [k, b] : map_) graveyard_.push_back(std::move(b));
     map_.clear();
     for (auto& [page, p] : by_page_) cpu_.mem.clear_code(page);

@@ -23,6 +23,16 @@ struct Block {
     uint64_t execs = 0;
     std::vector<Insn> insns;
     static constexpr uint32_t kNone = 0xFFFFFFFFu;
+    // Block chaining: the blocks that followed this one, remembered with everything their
+    // lookup depended on, so the next lookup skips the TLB and the hash table.
+    struct Successor {
+        uint32_t eip = kNone, cs_base = 0;
+        uint8_t mode = 0, user = 0;
+        uint64_t tlb_gen = 0, cache_gen = 0;
+        Block* block = nullptr;
+    };
+    Successor succ[2];
+    uint8_t succ_next = 0;
 };
 
 class BlockCache {
@@ -44,6 +54,7 @@ public:
     uint64_t decoded_insns() const { return decoded_insns_; }
 
 private:
+    Block* lookup_slow();
     Block* decode(uint32_t lin, uint32_t phys, uint8_t mode);
     void retire(std::unique_ptr<Block> b);
 
@@ -60,6 +71,8 @@ private:
     // Invalidated blocks may still be executing: they are freed at the next lookup.
     std::vector<std::unique_ptr<Block>> graveyard_;
     uint64_t decoded_insns_ = 0;
+    uint64_t gen_ = 0;          // bumped whenever a block is dropped
+    Block* last_ = nullptr;     // the block looked up last (its successors are recorded)
 };
 
 }  // namespace lift86

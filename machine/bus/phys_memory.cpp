@@ -38,6 +38,23 @@ void PhysMemory::set_ram_readonly(PhysAddr base, uint32_t size, bool ro) {
     notify_map_change();
 }
 
+void PhysMemory::set_pages(PhysAddr base, const Page* pages, size_t n) {
+    std::vector<PhysAddr> had_code;
+    for (size_t k = 0; k < n; k++) {
+        const uint64_t a = uint64_t(base) + k * kPageSize;
+        if (a >= (uint64_t(1) << 32)) break;
+        Page& p = pages_[a >> kPageBits];
+        const uint8_t flags = p.flags;   // code tracking belongs to the address, not the mapping
+        p = pages[k];
+        p.flags = flags;
+        if (flags & kCode) had_code.push_back(PhysAddr(a));
+    }
+    notify_map_change();
+    // After the whole range is switched, so a callback that re-reads memory sees the new map.
+    if (on_code_write)
+        for (PhysAddr a : had_code) on_code_write(a, kPageSize);
+}
+
 void PhysMemory::map_rom(PhysAddr base, const std::vector<uint8_t>& data) {
     uint32_t size = (uint32_t(data.size()) + kPageMask) & ~kPageMask;
     auto buf = std::make_unique<uint8_t[]>(size);

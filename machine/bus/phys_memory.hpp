@@ -49,6 +49,12 @@ public:
     void map_ram(PhysAddr base, uint32_t size);
     // Makes [base, base+size) of RAM read-only (ROM semantics: writes ignored) or writable again.
     void set_ram_readonly(PhysAddr base, uint32_t size, bool ro);
+    // Chipset remapping (the i440FX PAM registers switch 0xC0000-0xFFFFF between ROM and shadow
+    // RAM): replaces the mapping of the `n` pages from `base` (4 KiB aligned) with `pages`, e.g.
+    // entries saved earlier from page(). A RAM entry must point into ram(). The bytes behind
+    // the addresses change without a store, so translated code on those pages is dropped
+    // through on_code_write, as if the whole page had been written.
+    void set_pages(PhysAddr base, const Page* pages, size_t n);
 
     // A20 gate: when disabled, physical address bit 20 is forced to 0 (wrap at 1 MiB).
     void set_a20(bool enabled);

@@ -20,16 +20,20 @@ struct Tlb {
     enum Kind { kRead = 0, kWrite = 1 };
 
     TlbEntry e[2][2][kEntries];   // [user][kind][index]
+    // Bumped by every flush: code that caches translations elsewhere (block chaining) compares it.
+    uint64_t generation = 0;
 
     static unsigned index(uint32_t lin) { return (lin >> 12) & (kEntries - 1); }
     TlbEntry& at(unsigned user, unsigned kind, uint32_t lin) { return e[user][kind][index(lin)]; }
 
     void flush() {
+        generation++;
         for (auto& u : e)
             for (auto& k : u)
                 for (auto& x : k) x.tag = 1;
     }
     void flush_page(uint32_t lin) {
+        generation++;
         for (auto& u : e)
             for (auto& k : u) {
                 TlbEntry& x = k[index(lin)];
