@@ -95,7 +95,8 @@ public:
     }
     // Eager: set the given arithmetic flags to `values` (others keep their current value).
     void set_flags_eager(uint32_t mask, uint32_t values) {
-        uint32_t f = get_eflags();
+        // Overwriting all six arithmetic flags needs nothing from the lazy record.
+        uint32_t f = (mask & fl::ARITH) == fl::ARITH ? eflags : get_eflags();
         eflags = (f & ~mask) | (values & mask);
         lazy.op = LazyOp::None;
     }

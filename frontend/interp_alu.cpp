@@ -122,8 +122,7 @@ template <int OP, class T> inline T shift(Cpu& c, T a, unsigned count, bool& cha
     const unsigned cnt = count & 0x1F;   // masked to 5 bits on the 286 and later
     changed = cnt != 0;
     if (!cnt) return a;
-    uint32_t f = c.get_eflags();
-    uint32_t cf = f & fl::CF ? 1 : 0;
+    uint32_t cf = (OP == RCL || OP == RCR) ? c.cf() : 0;   // only the rotates through CF read it
     T r;
     uint32_t newf;   // flags computed: mask of what is written
     uint32_t mask = fl::CF | fl::OF;
@@ -171,14 +170,14 @@ template <int OP, class T> inline T shift(Cpu& c, T a, unsigned count, bool& cha
         r = cnt < n ? T(a << cnt) : T(0);
         cf = cnt <= n ? (a >> (n - cnt)) & 1 : 0;
         newf = (cf ? fl::CF : 0) | ((((r >> (n - 1)) & 1) ^ cf) ? fl::OF : 0) | szp(r, n);
-        mask |= fl::SF | fl::ZF | fl::PF | fl::AF;
+        mask = fl::ARITH;
         break;
     }
     case SHR: {
         r = cnt < n ? T(a >> cnt) : T(0);
         cf = cnt <= n ? (a >> (cnt - 1)) & 1 : 0;
         newf = (cf ? fl::CF : 0) | (((a >> (n - 1)) & 1) ? fl::OF : 0) | szp(r, n);
-        mask |= fl::SF | fl::ZF | fl::PF | fl::AF;
+        mask = fl::ARITH;
         break;
     }
     default: {   // SAR
@@ -187,7 +186,7 @@ template <int OP, class T> inline T shift(Cpu& c, T a, unsigned count, bool& cha
         r = T(S(a) >> t);
         cf = cnt < n ? (S(a) >> (cnt - 1)) & 1 : (a >> (n - 1)) & 1;
         newf = (cf ? fl::CF : 0) | szp(r, n);
-        mask |= fl::SF | fl::ZF | fl::PF | fl::AF;
+        mask = fl::ARITH;
         break;
     }
     }

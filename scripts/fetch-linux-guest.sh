@@ -26,8 +26,9 @@ if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/busybox" ] && [ -s "$OUT/kernel-version" 
   exit 0
 fi
 
-for tool in apt-get apt-cache dpkg-deb; do
-  command -v "$tool" >/dev/null || die "needs $tool (run on Debian/Ubuntu)"
+PATH=$PATH:/usr/sbin:/sbin
+for tool in apt-get apt-cache dpkg-deb depmod; do
+  command -v "$tool" >/dev/null || die "needs $tool (apt-get install kmod; run on Debian/Ubuntu)"
 done
 
 mkdir -p "$OUT"
@@ -60,7 +61,10 @@ download() {  # pkg...
   done
   return 1
 }
-download "$KPKG" busybox-static || die "apt-get download $KPKG busybox-static failed after 3 tries (see $W/download.log)"
+have() { ls "$W/debs/$1"_*_i386.deb >/dev/null 2>&1; }
+if ! have "$KPKG" || ! have busybox-static; then
+  download "$KPKG" busybox-static || die "apt-get download $KPKG busybox-static failed after 3 tries (see $W/download.log)"
+fi
 
 kdeb=$(ls -t "$W/debs/${KPKG}"_*_i386.deb 2>/dev/null | head -n1)
 bdeb=$(ls -t "$W/debs/"busybox-static_*_i386.deb 2>/dev/null | head -n1)
@@ -76,7 +80,10 @@ KVER=${KPKG#linux-image-}
 
 # Modules the guest needs that this kernel builds as modules (tests/linux/modules.list names them;
 # modules.dep gives their dependencies). Copied with their dependencies, in load order.
+# The .deb ships no modules.dep (its postinst runs depmod): make one in the unpacked tree.
 MODDIR=$W/kernel/lib/modules/$KVER
+depmod -b "$W/kernel" -F "$W/kernel/boot/System.map-$KVER" "$KVER" \
+  || die "depmod failed on the unpacked $KPKG"
 rm -rf "$OUT/modules"; mkdir -p "$OUT/modules"
 : >"$OUT/modules/load-order"
 declare -A seen=()
