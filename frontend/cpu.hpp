@@ -9,6 +9,7 @@
 #include <string>
 
 #include "frontend/cpu_state.hpp"
+#include "frontend/debug_points.hpp"
 #include "frontend/insn.hpp"
 #include "machine/bus/phys_memory.hpp"
 #include "machine/bus/port_bus.hpp"
@@ -53,6 +54,7 @@ public:
     PhysMemory& mem;
     PortBus& io;
     Tlb tlb;
+    DebugPoints debug{tlb};   // breakpoints, steps, watchpoints (debug_points.hpp: the engine contract)
     BlockCache* blocks;
 
     // ---- board interface ----
@@ -63,6 +65,8 @@ public:
     std::function<uint64_t()> time_ns;       // machine clock for RDTSC
     std::function<void()> on_ferr;           // x87 error with CR0.NE=0: FERR# -> IRQ13
     std::function<void(uint32_t eip, const Insn&)> trace_insn;   // --trace insn (slow path)
+    // --trace int: every exception and interrupt as it is delivered (faults during delivery too).
+    std::function<void(uint8_t vector, int32_t error_code, bool software, bool external)> trace_interrupt;
 
     // ---- mode caches, recomputed by update_mode() whenever CR0/EFLAGS.VM/CS/SS change ----
     uint8_t cpl = 0;
@@ -217,6 +221,7 @@ public:
 private:
     void take_interrupts();
     void exec_block_at_eip(uint64_t budget_left);
+    StopReason run_debug(uint64_t budget);   // run() while debug.active() (debug_points.cpp)
     int delivering_depth_ = 0;
 };
 

@@ -177,6 +177,7 @@ void iret_task_return(Cpu& cpu) {
 // any fault while delivering #DF shuts the processor down (triple fault).
 void Cpu::deliver(uint8_t vector, int32_t error_code, bool software, bool external) {
     halted = false;
+    if (trace_interrupt) trace_interrupt(vector, error_code, software, external);
     // Benign faults chain without bound on hardware (say #AC pushing a frame for #AC); the host
     // must not spin here with no instruction retiring, so a long chain ends like a triple fault.
     constexpr int kMaxNestedFaults = 16;

@@ -122,6 +122,18 @@ void Machine::wire_devices() {
         }
     };
     if (cfg.trace.count("insn")) cpu.trace_insn = [this](uint32_t eip, const Insn& i) { trace_insn(eip, i); };
+    if (cfg.trace.count("int")) {
+        cpu.trace_interrupt = [this](uint8_t v, int32_t err, bool sw, bool ext) {
+            fmt::print(stderr, "int  {:02x} {} err={} at {:04x}:{:08x} icount={}\n", v, ext ? "external" : sw ? "software" : "exception",
+                       err < 0 ? std::string("-") : fmt::format("{:04x}", err), cpu.seg[CS].sel, cpu.eip, cpu.icount);
+        };
+    }
+    if (cfg.trace.count("io")) {
+        io.trace = [this](bool write, uint16_t port, uint32_t v, unsigned size) {
+            fmt::print(stderr, "io   {} port {:04x} {:0{}x} at {:04x}:{:08x}\n", write ? "out" : "in ", port, v, size * 2,
+                       cpu.seg[CS].sel, cpu.insn_eip);
+        };
+    }
 }
 
 void Machine::load_guest() {
