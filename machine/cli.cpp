@@ -88,6 +88,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--hda", cfg.hda, "first hard disk image (without -bios: its boot sector runs at 0:7C00)");
     app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--serial", cfg.serial, "COM1 back-end: stdio, file:PATH or none")->capture_default_str();
+    app.add_option("--firmware-log", cfg.firmware_log, "SeaBIOS's debug log (port 0x402) to stderr or a file");
     app.add_option("--device", device, "extra device: isa-debug-exit[,iobase=0xf4][,iosize=0x04]");
     app.add_option("--display", cfg.display, "display: none")->capture_default_str();
     app.add_flag("--nographic", nographic, "no display; serial console on the terminal");

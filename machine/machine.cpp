@@ -30,11 +30,13 @@ struct Machine::Devices {
     I8042 kbc;
     Port92 port92;
     DebugCon debugcon;
+    DebugCon firmware_log;   // SeaBIOS writes its log to port 0x402 on QEMU-like machines
     std::unique_ptr<IsaDebugExit> debug_exit;
 
     Devices(PortBus& io, Clock& clock, std::time_t rtc_start)
         : pic(io), pit(io, clock), port61(io, clock, pit), rtc(io, clock, rtc_start), com1(io, clock, 0x3F8),
-          com2(io, clock, 0x2F8), kbc(io), port92(io), debugcon(io) {}
+          com2(io, clock, 0x2F8), kbc(io), port92(io), debugcon(io),
+          firmware_log(io, 0x402) {}
 };
 
 Machine::Machine(const MachineConfig& c)
@@ -48,6 +50,7 @@ Machine::Machine(const MachineConfig& c)
 Machine::~Machine() {
     std::fflush(stdout);
     if (serial_close_) std::fclose(serial_close_);
+    if (fwlog_close_) std::fclose(fwlog_close_);
     if (debugcon_out_) std::fflush(debugcon_out_);
     if (debugcon_close_) std::fclose(debugcon_out_);
 }
@@ -90,6 +93,18 @@ void Machine::wire_devices() {
     if (debugcon_out_) {
         std::FILE* out = debugcon_out_;
         d.debugcon.on_output = [out](uint8_t b) {
+            std::fputc(b, out);
+            if (b == '\n') std::fflush(out);
+        };
+    }
+    if (!cfg.firmware_log.empty()) {
+        std::FILE* out = stderr;
+        if (cfg.firmware_log != "stderr") {
+            out = std::fopen(cfg.firmware_log.c_str(), "wb");
+            if (!out) throw LoadError(fmt::format("cannot open firmware log file '{}'", cfg.firmware_log));
+            fwlog_close_ = out;
+        }
+        d.firmware_log.on_output = [out](uint8_t b) {
             std::fputc(b, out);
             if (b == '\n') std::fflush(out);
         };

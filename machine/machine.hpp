@@ -26,6 +26,7 @@ struct MachineConfig {
     std::string hda;                  // -hda (without -bios: its boot sector is run directly)
     std::string debugcon = "none";    // -debugcon stdio|file:PATH|none
     std::string serial = "none";      // -serial stdio|file:PATH|none (COM1)
+    std::string firmware_log;         // --firmware-log stderr|PATH: SeaBIOS's debug port 0x402
     bool debug_exit = false;          // -device isa-debug-exit
     uint16_t debug_exit_base = 0xF4, debug_exit_size = 4;
     std::string display = "none";
@@ -74,6 +75,7 @@ private:
     std::FILE* debugcon_out_ = nullptr;
     bool debugcon_close_ = false;
     std::FILE* serial_close_ = nullptr;
+    std::FILE* fwlog_close_ = nullptr;
     bool reset_pending_ = false;
     uint64_t slice_start_icount_ = 0;
 };
