@@ -246,6 +246,7 @@ void Cpu::exec_block_at_eip(uint64_t budget_left) {
 }
 
 StopReason Cpu::run(uint64_t budget) {
+    if (LIFT86_UNLIKELY(debug.active())) return run_debug(budget);   // breakpoints, steps, watches
     stop = StopReason::None;
     const uint64_t end = icount + budget;
     while (stop == StopReason::None && icount < end) {

@@ -222,7 +222,6 @@ private:
     void take_interrupts();
     void exec_block_at_eip(uint64_t budget_left);
     StopReason run_debug(uint64_t budget);   // run() while debug.active() (debug_points.cpp)
-    int delivering_depth_ = 0;
 };
 
 }  // namespace lift86

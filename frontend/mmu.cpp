@@ -46,7 +46,8 @@ uint32_t Cpu::translate(uint32_t lin, bool write, unsigned user, bool fetch) {
         uint32_t want = entry | pte::A | (write ? pte::D : 0);
         if (want != entry) mem.write32(entry_addr, want);
     }
-    if (!align_check) {
+    // Watched pages stay out of the TLB: their accesses must reach the slow path (debug_points.hpp).
+    if (!align_check && !(LIFT86_UNLIKELY(debug.watching()) && debug.page_watched(lin, write))) {
         uint32_t page = phys & ~kPageMask;
         if (uint8_t* host = mem.host_ptr(page, write)) {
             TlbEntry& e = tlb.at(user, write ? Tlb::kWrite : Tlb::kRead, lin);
@@ -80,8 +81,33 @@ void Cpu::check_alignment(uint32_t lin, unsigned size) {
     if (align_check && (lin & (size - 1))) fault(kAC, 0);
 }
 
+namespace {
+uint32_t read_unwatched(Cpu& c, uint32_t lin, unsigned size, unsigned user);
+void write_unwatched(Cpu& c, uint32_t lin, uint32_t v, unsigned size, unsigned user);
+}  // namespace
+
 uint32_t Cpu::read_slow(uint32_t lin, unsigned size, unsigned user) {
     if (user) check_alignment(lin, size);
+    if (LIFT86_UNLIKELY(debug.watching())) {
+        // The access first (it may fault), then the watchpoint hit: the instruction completes
+        // and the CPU stops after it (debug_points.hpp).
+        const uint32_t v = read_unwatched(*this, lin, size, user);
+        if (debug.note_access(lin, size, false)) stop_block = true;
+        return v;
+    }
+    return read_unwatched(*this, lin, size, user);
+}
+
+void Cpu::write_slow(uint32_t lin, uint32_t v, unsigned size, unsigned user) {
+    if (user) check_alignment(lin, size);
+    write_unwatched(*this, lin, v, size, user);
+    if (LIFT86_UNLIKELY(debug.watching()) && debug.note_access(lin, size, true)) stop_block = true;
+}
+
+namespace {
+uint32_t read_unwatched(Cpu& c, uint32_t lin, unsigned size, unsigned user) {
+    PhysMemory& mem = c.mem;
+    auto translate = [&](uint32_t l, bool w, unsigned u) { return c.translate(l, w, u); };
     if ((lin & kPageMask) + size <= kPageSize) return mem.read(translate(lin, false, user), size);
     // Crosses a page: both pages must translate before anything is read (precise #PF).
     uint32_t second = (lin + size - 1) & ~kPageMask;
@@ -95,8 +121,9 @@ uint32_t Cpu::read_slow(uint32_t lin, unsigned size, unsigned user) {
     return v;
 }
 
-void Cpu::write_slow(uint32_t lin, uint32_t v, unsigned size, unsigned user) {
-    if (user) check_alignment(lin, size);
+void write_unwatched(Cpu& c, uint32_t lin, uint32_t v, unsigned size, unsigned user) {
+    PhysMemory& mem = c.mem;
+    auto translate = [&](uint32_t l, bool w, unsigned u) { return c.translate(l, w, u); };
     if ((lin & kPageMask) + size <= kPageSize) {
         mem.write(translate(lin, true, user), v, size);
         return;
@@ -109,5 +136,7 @@ void Cpu::write_slow(uint32_t lin, uint32_t v, unsigned size, unsigned user) {
         mem.write8(p, uint8_t(v >> (8 * i)));
     }
 }
+
+}  // namespace
 
 }  // namespace lift86

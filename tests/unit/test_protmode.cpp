@@ -267,7 +267,11 @@ TEST_F(ProtMode, V86LoadGives64KiBPrivilege3Segments) {
 TEST_F(ProtMode, LdtSelectorsReadTheLdt) {
     mem.write32(kLdt, seg(0x444000, 0xFFFF, kRW, 0).lo);
     mem.write32(kLdt + 4, seg(0x444000, 0xFFFF, kRW, 0).hi);
-    EXPECT_FAULT(cpu.load_seg(DS, 0x04), kGP, 0x04);   // no LDT loaded yet
+    // No LDT loaded yet (LDTR holds the null selector), even though its reset cache (base 0)
+    // would find a valid descriptor at linear 0.
+    mem.write32(0, seg(0x555000, 0xFFFF, kRW, 0).lo);
+    mem.write32(4, seg(0x555000, 0xFFFF, kRW, 0).hi);
+    EXPECT_FAULT(cpu.load_seg(DS, 0x04), kGP, 0x04);
     load_raw(cpu.ldtr, kLdtSel);
     cpu.load_seg(DS, 0x04);
     EXPECT_EQ(cpu.seg[DS].base, 0x444000u);
@@ -613,6 +617,7 @@ TEST_F(ProtMode, FaultWhileDeliveringAnExceptionCarriesExt) {
 
 TEST_F(ProtMode, VectorBeyondTheIdtLimitIsGpWithTheIdtBit) {
     handler(kGP);
+    handler(0x40);   // a valid gate, but just past the limit
     cpu.idtr.limit = 0x40 * 8 - 1;
     cpu.deliver(0x40, -1, false, true);
     EXPECT_EQ(cpu.eip, 0x10000u + kGP * 16);
@@ -639,6 +644,7 @@ TEST_F(ProtMode, ContributoryDuringContributoryIsADoubleFault) {
 
 TEST_F(ProtMode, GpWhileDeliveringAPageFaultIsADoubleFault) {
     handler(kDF);
+    handler(kGP);   // deliverable, yet #DF wins
     set_idt(kPF, gate(0x1F8, 0, kIntGate32, 0));   // code selector beyond the GDT limit
     cpu.deliver(kPF, 2, false);
     EXPECT_EQ(cpu.eip, 0x10000u + kDF * 16);
@@ -660,15 +666,17 @@ TEST_F(ProtMode, PageFaultWhileDeliveringAContributoryFaultIsDeliveredAlone) {
     EXPECT_EQ(at_sp(1), 0x4444u);
 }
 
-TEST_F(ProtMode, PageFaultDuringPageFaultThenDoubleFaultIsATripleFault) {
-    handler(kDF);
-    handler(kPF);
+TEST_F(ProtMode, PageFaultWhileDeliveringAPageFaultIsADoubleFault) {
+    handler(kPF);   // ring 0: its frame goes to the absent page under the ring 0 stack top
+    set_gdt(kScratch, flat(kXRConf, 0));
+    set_idt(kDF, gate(kS0, 0x10000 + kDF * 16, kIntGate32, 0));   // conforming: stays at CPL 3
     page_out_ring0_stack();
-    bool reset = false;
-    cpu.on_triple_fault = [&] { reset = true; };
-    cpu.deliver(kPF, 0, false);
-    EXPECT_TRUE(reset);
-    EXPECT_EQ(cpu.stop, StopReason::Shutdown);
+    enter_ring(3);
+    cpu.eip = 0x4444;
+    cpu.deliver(kPF, 4, false);
+    EXPECT_EQ(cpu.eip, 0x10000u + kDF * 16);
+    EXPECT_EQ(at_sp(0), 0u);
+    EXPECT_EQ(at_sp(1), 0x4444u);
 }
 
 TEST_F(ProtMode, FaultWhileDeliveringADoubleFaultIsATripleFault) {
