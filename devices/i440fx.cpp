@@ -17,6 +17,11 @@ I440fx::~I440fx() = default;   // the mapping stays as it is: PhysMemory may alr
 
 void I440fx::reset() {
     PciDevice::reset();
+    // The 82441FX clears PAM0-PAM6 on reset, so 0xC0000-0xFFFFF shows the ROM side again.
+    // QEMU leaves them as they were (SeaBIOS's shadow.c qemu_reboot copies the pristine image
+    // back into shadow RAM before it resets). SeaBIOS copes with both: with PAM0's read
+    // enable clear it unlocks from the 4 GiB alias and copies itself again. Clearing them lets
+    // the board map a fresh BIOS ROM on reset without stale shadow RAM on top of it.
     for (int r = kPam0; r < kPam0 + 7; r++) cfg_[r] = 0;
     cfg_[kSmram] = 0x02;   // C_BASE_SEG = 010b (0xA0000), closed, not locked (datasheet default)
     // QEMU puts the RAM size in 8 MiB units at 0x57 for coreboot 4.0 and older; not a real
@@ -161,7 +166,8 @@ void Piix3Ide::reset() {
     set_cfg16(pci::kStatus, pci::kStatusFastBack | pci::kStatusDevselMedium);
     set_cfg32(pci::kBar0 + 4 * kBmdmaBar, 0x00000001);   // BMIBA after reset (QEMU)
     update_mappings();
-    // IDETIM keeps its value over a PCI reset in QEMU (it is only zero at power-on).
+    // IDETIM (0x40-0x43) keeps its value: QEMU's reset handlers touch only the standard
+    // header and BMIBA; it is zero at power-on.
     config_written(kIdetim, 4);
 }
 

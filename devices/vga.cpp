@@ -521,33 +521,32 @@ uint8_t Vga::mem_read(uint32_t addr) {
     return uint8_t(~diff);
 }
 
-// Writes go through the graphics controller's data path (IBM VGA TRM "Write Modes"): rotate,
-// set/reset, logical function with the latches, bit mask; then the sequencer's map mask
-// selects the planes written. Odd/even and chain-4 addressing restrict the planes further.
+// Planar writes go through the graphics controller's data path (IBM VGA TRM "Write Modes"):
+// rotate, set/reset, logical function with the latches, bit mask; then the sequencer's map
+// mask selects the planes written. Chain-4 and odd/even writes select one plane (pair) by the
+// low address bits and store the byte as it is.
 void Vga::mem_write(uint32_t addr, uint8_t v) {
     if (!decode(addr)) return;
-    uint32_t unit;
     unsigned planes = sr_[SR_MAP_MASK] & 0x0F;
     if (sr_[SR_MEMORY_MODE] & SR4_CHAIN4) {
-        // The two low address bits select the plane. This is also the VBE banked window, whose
-        // bytes are the framebuffer's bytes in any mode, so store them directly when the data
-        // path is transparent (the common case, and the only one with a bank beyond 256 KiB).
+        // The two low address bits select the plane, which the map mask may disable. As in
+        // QEMU the byte is stored as is, bypassing the write modes: chain-4 is also the VBE
+        // banked window, whose bytes are framebuffer bytes whatever the GC registers hold.
         if (addr >= kVramSize) return;
-        unit = addr >> 2;
-        planes &= 1u << (addr & 3);
-        if (!planes) return;
-        if ((gr_[GR_MODE] & 3) == 0 && (gr_[GR_ROTATE] == 0) && gr_[GR_ENABLE_SR] == 0 &&
-            gr_[GR_BIT_MASK] == 0xFF) {
-            vram_[addr] = v;
-            return;
-        }
-    } else if (!(sr_[SR_MEMORY_MODE] & SR4_ODD_EVEN_DISABLE)) {
-        // Odd/even: even addresses reach planes 0 and 2, odd ones planes 1 and 3.
-        unit = addr >> 1;
-        planes &= (addr & 1) ? 0x0A : 0x05;
-    } else {
-        unit = addr;
+        if (planes & (1u << (addr & 3))) vram_[addr] = v;
+        return;
     }
+    if (!(sr_[SR_MEMORY_MODE] & SR4_ODD_EVEN_DISABLE)) {
+        // Odd/even (text and CGA modes): even addresses reach planes 0 and 2, odd ones planes
+        // 1 and 3, at plane offset addr >> 1. Stored directly like chain-4 (as QEMU does).
+        uint32_t unit = addr >> 1;
+        if (uint64_t(unit) * 4 + 4 > kVramSize) return;
+        planes &= (addr & 1) ? 0x0A : 0x05;
+        for (unsigned p = 0; p < 4; p++)
+            if (planes & (1u << p)) vram_[unit * 4 + p] = v;
+        return;
+    }
+    const uint32_t unit = addr;
     if (uint64_t(unit) * 4 + 4 > kVramSize) return;
 
     const unsigned mode = gr_[GR_MODE] & 3;

@@ -26,10 +26,12 @@
 // byte a is plane (a & 1) at offset a >> 1, and the VBE linear framebuffer is the array
 // itself. The CRTC scans the same array, so every addressing mode sees what the others wrote.
 // The CRTC's word/doubleword address modes are implied by this layout and not modelled.
+// Chain-4 and odd/even writes store the byte directly (no write modes), as QEMU does.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "devices/framebuffer.hpp"
@@ -94,8 +96,11 @@ public:
         unsigned bpp = 0;                 // VBE modes
     };
     Geometry geometry() const;
-    // Draws the current screen as QEMU does (same frame size: text 720x400 for mode 3, mode
-    // 13h as 640x400, VBE modes at their resolution). Cursor always on, blinking ignored.
+    // Draws the current screen in the frame size QEMU's VGA uses, so screenshots compare with
+    // QEMU's screendump: text 720x400 for mode 3, mode 13h as 640x400 (pixels doubled), 0Dh
+    // as 640x400, 12h as 640x480, VBE modes at their resolution; black while blanked (AR index
+    // bit 5 clear, SR1 screen off). Cursor always shown; blinking characters always shown
+    // (attribute bit 7 is blink, not bright background, while AR10 bit 3 is set).
     void render(Framebuffer& fb) const;
     // Text modes: the characters on screen as UTF-8 (CP437), one line per row, each ending in
     // '\n' with trailing blanks removed. Empty string in graphics modes.
@@ -196,7 +201,7 @@ private:
     uint32_t vbe_line_bytes_ = 0;    // bytes per scan line of the VBE mode
     uint32_t vbe_start_ = 0;         // byte address of the VBE display start
     // Input status 1 when the machine clock does not move between reads (see input_status1).
-    uint64_t last_status_ns_ = 0, status_stall_ns_ = 0;
+    uint64_t last_status_ns_ = UINT64_MAX, status_stall_ns_ = 0;
 };
 
 // CP437 (the VGA ROM font's code page) to UTF-8; 0x00 maps to a space.

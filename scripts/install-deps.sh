@@ -6,10 +6,12 @@ SUDO=""
 PKGS=(
   build-essential cmake ninja-build ccache lld pkg-config   # toolchain
   libzydis-dev libfmt-dev libcli11-dev zlib1g-dev            # lift86's libraries
+  libsdl2-dev libpng-dev                                     # display window, screenshots
   libgtest-dev                                               # unit tests
   nasm gcc-multilib                                          # guest test programs
   libunicorn-dev                                             # per-instruction oracle in tests
   qemu-system-x86                                            # reference for guest tests and bench/
+  cpio kmod fdisk dosfstools mtools syslinux syslinux-common # Linux test guest (scripts/make-*.sh)
 )
 missing=()
 for p in "${PKGS[@]}"; do
