@@ -193,7 +193,7 @@ void FwCfg::dma_transfer(uint64_t access_addr) {
                 if (address + len > k4G) {
                     status |= kDmaError;
                 } else {
-                    std::vector<uint8_t> zeros(0);len=0;
+                    std::vector<uint8_t> zeros(len, 0);
                     mem_.write_block(PhysAddr(address), zeros.data(), len);
                 }
             }

@@ -195,7 +195,18 @@ StopReason Cpu::run_debug(uint64_t budget) {
                 b = blocks->lookup();
             } catch (const GuestFault&) {
             }
-            if (b && !d.breakpoint_in(lin, std::max<uint32_t>(b->bytes, 1))) n = end - icount;
+            if (b && !d.breakpoint_in(lin, std::max<uint32_t>(b->bytes, 1))) {
+                n = end - icount;
+            } else if (b) {
+                // Run up to the first breakpoint inside the block (at least the first
+                // instruction: a breakpoint there was just exempted), so a breakpoint in a hot
+                // block does not make every instruction after it start a block of its own.
+                uint32_t off = 0;
+                size_t k = 0;
+                for (; k < b->insns.size(); off += b->insns[k].len, k++)
+                    if (k > 0 && d.has_breakpoint(lin + off)) break;
+                n = std::max<size_t>(k, 1);
+            }
         }
         exec_block_at_eip(n);
         if (watch_stop()) break;

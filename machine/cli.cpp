@@ -8,13 +8,16 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "machine/gdbstub/gdbstub.hpp"
+
 namespace lift86 {
 
 namespace {
 
 // QEMU spells its long options with one dash (-bios, -kernel). CLI11 wants two, so single-dash
 // spellings of our long options are rewritten before parsing; both spellings work.
-const char* const kQemuStyle[] = {"bios", "kernel", "append", "initrd", "hda", "debugcon", "device", "display",
+const char* const kQemuStyle[] = {"bios", "kernel", "append", "initrd", "hda", "hdb", "hdc", "hdd", "drive",
+                                   "debugcon", "device", "display",
                                    "nographic", "serial", "no-reboot", "snapshot", "cdrom", "gdb", "machine"};
 
 std::vector<std::string> normalise(int argc, char** argv) {
@@ -81,16 +84,24 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     std::string mem = "128", device, trace, clock = "virtual";
     bool nographic = false, version = false;
     app.add_option("-m", mem, "guest RAM in MiB (suffix M or G accepted)")->capture_default_str();
-    app.add_option("--bios", cfg.bios, "firmware image (64 KiB to 256 KiB) mapped below 4 GiB and 1 MiB");
+    app.add_option("--bios", cfg.bios, "firmware image (64 KiB to 256 KiB) mapped below 4 GiB and 1 MiB; default with a drive: SeaBIOS; 'none': run the first disk's boot sector directly");
     app.add_option("--kernel", cfg.kernel, "multiboot kernel (ELF32 or a.out kludge) to boot directly");
     app.add_option("--append", cfg.append, "kernel command line");
     app.add_option("--initrd", cfg.initrd, "initial ramdisk (a multiboot module for multiboot kernels)");
-    app.add_option("--hda", cfg.hda, "first hard disk image (without -bios: its boot sector runs at 0:7C00)");
+    std::string hd[4], cdrom;
+    std::vector<std::string> drive_specs;
+    for (int k = 0; k < 4; k++)
+        app.add_option(fmt::format("--hd{}", char('a' + k)), hd[k], fmt::format("IDE disk image at index {} (raw)", k));
+    app.add_option("--cdrom", cdrom, "ISO image in an ATAPI CD-ROM drive (IDE index 2)");
+    app.add_option("--drive", drive_specs, "file=FILE[,format=raw][,if=ide][,media=disk|cdrom][,index=N][,readonly=on][,snapshot=on]");
+    app.add_flag("--snapshot", cfg.snapshot, "never write any disk image: guest writes stay in memory");
+    app.add_option("--screenshot", cfg.screenshot, "write the screen as PNG when the run ends");
     app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--serial", cfg.serial, "COM1 back-end: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--firmware-log", cfg.firmware_log, "SeaBIOS's debug log (port 0x402) to stderr or a file");
     app.add_option("--device", device, "extra device: isa-debug-exit[,iobase=0xf4][,iosize=0x04]");
-    app.add_option("--display", cfg.display, "display: none")->capture_default_str();
+    cfg.display = "default";
+    app.add_option("--display", cfg.display, "display: sdl (a window) or none; default: sdl when $DISPLAY is set");
     app.add_flag("--nographic", nographic, "no display; serial console on the terminal");
     app.add_flag("--no-reboot", cfg.no_reboot, "end lift86 instead of resetting the guest (exit status 4 on triple fault)");
     app.add_option("--engine", cfg.engine, "execution engine: interp")->capture_default_str();
@@ -99,6 +110,10 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--clock", clock, "machine clock: virtual (reproducible) or host (wall clock)")->capture_default_str();
     app.add_flag("--stats", cfg.stats, "print instructions retired, blocks decoded and guest MIPS at exit");
     app.add_flag("--version", version, "print the version and exit");
+    bool gdb_default = false;
+    app.add_option("--gdb", cfg.gdb, "GDB stub on tcp::PORT or tcp:HOST:PORT (only 127.0.0.1 unless HOST is given)");
+    app.add_flag("-s", gdb_default, "GDB stub on tcp::1234 (shorthand for -gdb tcp::1234)");
+    app.add_flag("-S", cfg.gdb_wait, "stop before the first instruction until gdb continues (implies -s without -gdb)");
 
     std::vector<std::string> args = normalise(argc, argv);
     std::reverse(args.begin(), args.end());   // CLI11 takes a reversed vector
@@ -115,6 +130,14 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
         return false;
     }
     cfg.ram_mb = parse_mem(mem);
+    if ((gdb_default || cfg.gdb_wait) && cfg.gdb.empty()) cfg.gdb = "tcp::1234";
+    if (!cfg.gdb.empty()) {
+        try {
+            gdb::parse_endpoint(cfg.gdb);
+        } catch (const gdb::StubError& e) {
+            throw CliError(e.what());
+        }
+    }
     if (!device.empty()) parse_device(device, cfg);
     if (nographic) {
         cfg.display = "none";
@@ -122,7 +145,8 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     }
     if (cfg.serial != "stdio" && cfg.serial != "none" && cfg.serial.rfind("file:", 0) != 0)
         throw CliError(fmt::format("invalid -serial '{}' (stdio, file:PATH or none)", cfg.serial));
-    if (cfg.display != "none") throw CliError(fmt::format("display '{}' is not available (supported: none)", cfg.display));
+    if (cfg.display != "none" && cfg.display != "sdl" && cfg.display != "default")
+        throw CliError(fmt::format("unknown display '{}' (sdl or none)", cfg.display));
     if (cfg.engine != "interp") throw CliError(fmt::format("unknown engine '{}' (available: interp)", cfg.engine));
     if (clock == "virtual") cfg.clock = Clock::Mode::Virtual;
     else if (clock == "host") cfg.clock = Clock::Mode::Host;
@@ -137,10 +161,26 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     }
     if (cfg.debugcon != "stdio" && cfg.debugcon != "none" && cfg.debugcon.rfind("file:", 0) != 0)
         throw CliError(fmt::format("invalid -debugcon '{}' (stdio, file:PATH or none)", cfg.debugcon));
-    if (cfg.bios.empty() && cfg.kernel.empty() && cfg.hda.empty()) {
+    try {
+        for (int k = 0; k < 4; k++)
+            if (!hd[k].empty()) cfg.drives.push_back(legacy_drive(fmt::format("hd{}", char('a' + k)), hd[k]));
+        if (!cdrom.empty()) cfg.drives.push_back(legacy_drive("cdrom", cdrom));
+        for (const std::string& d : drive_specs) cfg.drives.push_back(parse_drive_spec(d));
+        assign_drive_indexes(cfg.drives);
+    } catch (const DriveSpecError& e) {
+        throw CliError(e.what());
+    }
+    if (cfg.display == "default") {
+        // As QEMU: a window when there is a screen to put it on.
+        const bool screen = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+        cfg.display = screen && !nographic ? "sdl" : "none";
+    }
+    if (cfg.bios == "none" && (cfg.drives.empty() || cfg.drives[0].index != 0 || cfg.drives[0].media != DriveSpec::Media::Disk))
+        throw CliError("-bios none runs the boot sector of the first hard disk: give -hda");
+    if (cfg.bios.empty() && cfg.kernel.empty() && cfg.drives.empty()) {
         cfg.kernel = default_guest();
         if (cfg.kernel.empty())
-            throw CliError("no guest given (-kernel, -bios or -hda) and no default guest next to the lift86 binary; run the README's set-up command");
+            throw CliError("no guest given (-kernel, -bios, -hda or -cdrom) and no default guest next to the lift86 binary; run the README's set-up command");
         if (cfg.debugcon == "none") cfg.debugcon = "stdio";
         cfg.debug_exit = true;
     }

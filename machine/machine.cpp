@@ -4,9 +4,20 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 
 #include "frontend/block_cache.hpp"
+#include "devices/ata.hpp"
+#include "devices/atapi.hpp"
 #include "devices/cmos_rtc.hpp"
+#include "devices/display/display.hpp"
+#include "devices/fw_cfg.hpp"
+#include "devices/i440fx.hpp"
+#include "devices/pci_bus.hpp"
+#include "devices/pci_vga.hpp"
+#include "devices/png_writer.hpp"
+#include "devices/vga.hpp"
 #include "devices/debugcon.hpp"
 #include "devices/i8042.hpp"
 #include "devices/isa_debug_exit.hpp"
@@ -15,12 +26,16 @@
 #include "devices/port61.hpp"
 #include "devices/port92.hpp"
 #include "devices/uart16550.hpp"
+#include "machine/gdbstub/gdbstub.hpp"
 #include "machine/loaders.hpp"
 
 namespace lift86 {
 
-// The ISA chips every PC has, wired as on an IBM PC/AT: PIT -> IRQ0, keyboard IRQ1, COM2 IRQ3,
-// COM1 IRQ4, RTC IRQ8, mouse IRQ12, FPU error IRQ13.
+static constexpr const char* kDefaultBios = "/usr/share/seabios/bios.bin";   // Debian's seabios
+
+// QEMU's "pc" machine: the ISA chips of an IBM PC/AT (PIT -> IRQ0, keyboard IRQ1, COM2 IRQ3,
+// COM1 IRQ4, RTC IRQ8, mouse IRQ12, FPU error IRQ13, IDE IRQ14/15) behind an i440FX/PIIX3
+// PCI chipset, fw_cfg, and a standard VGA on PCI slot 2.
 struct Machine::Devices {
     Pic8259 pic;
     Pit8254 pit;
@@ -32,19 +47,42 @@ struct Machine::Devices {
     DebugCon debugcon;
     DebugCon firmware_log;   // SeaBIOS writes its log to port 0x402 on QEMU-like machines
     std::unique_ptr<IsaDebugExit> debug_exit;
+    PciBus pci;
+    I440fx host;
+    Piix3Isa isa;
+    Piix3Ide ide;
+    IdeChannel ide0, ide1;
+    FwCfg fwcfg;
+    Vga vga;
+    std::unique_ptr<PciVga> pci_vga;
+    std::unique_ptr<Display> display;
 
-    Devices(PortBus& io, Clock& clock, std::time_t rtc_start)
+    Devices(PortBus& io, PhysMemory& mem, Clock& clock, std::time_t rtc_start)
         : pic(io), pit(io, clock), port61(io, clock, pit), rtc(io, clock, rtc_start), com1(io, clock, 0x3F8),
-          com2(io, clock, 0x2F8), kbc(io), port92(io), debugcon(io),
-          firmware_log(io, 0x402) {}
+          com2(io, clock, 0x2F8), kbc(io), port92(io), debugcon(io), firmware_log(io, 0x402), pci(io),
+          host(pci, mem), isa(pci), ide(pci, io), ide0(io, clock, 0x1F0, 0x3F6), ide1(io, clock, 0x170, 0x376),
+          fwcfg(io, mem), vga(io, mem, clock) {}
 };
 
 Machine::Machine(const MachineConfig& c)
     : cfg(c), mem(c.ram_mb << 20), clock(c.clock, 1), cpu(mem, io),
       // Virtual clock: a fixed date so runs are reproducible; host clock: the real time.
-      dev_(std::make_unique<Devices>(io, clock, c.clock == Clock::Mode::Virtual ? std::time_t(1767225600) : std::time(nullptr))) {
+      dev_(std::make_unique<Devices>(io, mem, clock, c.clock == Clock::Mode::Virtual ? std::time_t(1767225600) : std::time(nullptr))) {
     wire_devices();
     load_guest();
+    if (!cfg.gdb.empty()) {
+        try {
+            gdb::GdbStub::Hooks hooks;
+            hooks.kill = [this] { request_exit(exit_status::kOk); };
+            hooks.stats = [this] {
+                return fmt::format("machine clock: {} ns ({})\n", clock.now(),
+                                   clock.mode() == Clock::Mode::Virtual ? "virtual" : "host");
+            };
+            gdb_ = std::make_unique<gdb::GdbStub>(cpu, gdb::parse_endpoint(cfg.gdb), std::move(hooks));
+        } catch (const gdb::StubError& e) {
+            throw LoadError(e.what());
+        }
+    }
 }
 
 Machine::~Machine() {
@@ -75,6 +113,11 @@ void Machine::wire_devices() {
     d.rtc.irq.connect([&d](bool l) { d.pic.set_irq(8, l); });
     d.kbc.irq_mouse.connect([&d](bool l) { d.pic.set_irq(12, l); });
     cpu.on_ferr = [&d] { d.pic.set_irq(13, true); d.pic.set_irq(13, false); };
+    d.ide0.irq.connect([&d](bool l) { d.pic.set_irq(14, l); });
+    d.ide1.irq.connect([&d](bool l) { d.pic.set_irq(15, l); });
+    d.isa.on_isa_irq = [&d](int irq, bool l) { d.pic.set_irq(irq, l); };
+    d.pci.on_reset = [this](bool) { request_reset(); };
+    wire_pc();
     d.kbc.on_a20 = [this](bool on) { mem.set_a20(on); };
     d.port92.on_a20 = [this](bool on) { mem.set_a20(on); };
     d.kbc.on_reset = [this] { request_reset(); };
@@ -151,20 +194,96 @@ void Machine::wire_devices() {
     }
 }
 
+void Machine::wire_pc() {
+    Devices& d = *dev_;
+    // Drives: IDE index i sits on channel i/2 at position i%2 (QEMU's -hda..-hdd, -cdrom = 2).
+    uint8_t translation = 0;
+    for (const DriveSpec& spec : cfg.drives) {
+        IdeChannel& chan = spec.channel() == 0 ? d.ide0 : d.ide1;
+        try {
+            if (spec.media == DriveSpec::Media::Cdrom) {
+                chan.attach(unsigned(spec.position()),
+                            std::make_unique<AtapiCdrom>(spec.file.empty() ? nullptr
+                                                                            : std::make_unique<DiskImage>(spec.file, DiskImageOptions{.read_only = true})));
+                continue;
+            }
+            auto img = std::make_unique<DiskImage>(spec.file, DiskImageOptions{.read_only = spec.read_only,
+                                                                               .snapshot = spec.snapshot || cfg.snapshot});
+            if (!img->notice().empty()) fmt::print(stderr, "lift86: warning: {}\n", img->notice());
+            AtaGeometry g = guess_ata_geometry(*img);
+            translation |= uint8_t(g.translation << (2 * spec.index));
+            AtaDiskConfig dc;
+            dc.serial = fmt::format("LIFT86-HD{}", spec.index);
+            dc.geometry = g;
+            if (spec.index < 2) {
+                // The AT disk-type bytes QEMU's pc board fills for hd0/hd1 (type 47, user-defined).
+                const uint8_t base = spec.index == 0 ? 0x1B : 0x24;
+                d.rtc.set_byte(0x12, uint8_t(d.rtc.get_byte(0x12) | (spec.index == 0 ? 0xF0 : 0x0F)));
+                d.rtc.set_byte(uint8_t(0x19 + spec.index), 47);
+                const uint8_t bytes[9] = {uint8_t(g.cylinders), uint8_t(g.cylinders >> 8), uint8_t(g.heads), 0xFF, 0xFF,
+                                          uint8_t(0xC0 | (g.heads > 8 ? 8 : 0)), uint8_t(g.cylinders), uint8_t(g.cylinders >> 8),
+                                          uint8_t(g.sectors)};
+                for (unsigned k = 0; k < 9; k++) d.rtc.set_byte(uint8_t(base + k), bytes[k]);
+            }
+            chan.attach(unsigned(spec.position()), std::make_unique<AtaDisk>(std::move(img), dc));
+        } catch (const DiskImageError& e) {
+            throw LoadError(e.what());
+        }
+    }
+    d.rtc.set_byte(0x39, translation);
+
+    // VGA: the VGA BIOS rides in the PCI function's expansion ROM, as on QEMU's -vga std.
+    std::string err;
+    if (!d.vga.load_option_rom(Vga::kDefaultRomPath, &err) && !cfg.bios.empty() && cfg.bios != "none")
+        fmt::print(stderr, "lift86: warning: no VGA BIOS ({}); the screen stays blank until the OS sets a mode\n", err);
+    d.pci_vga = std::make_unique<PciVga>(d.pci, d.vga);
+
+    // fw_cfg: what QEMU's pc machine tells SeaBIOS.
+    d.fwcfg.add_u64(FwCfg::kRamSize, mem.ram_size());
+    d.fwcfg.set_cpus(1, 1);
+    d.fwcfg.add_u32(FwCfg::kIrq0Override, 1);
+    std::vector<uint8_t> e820(20, 0);   // {u64 addr, u64 len, u32 type}: all RAM is usable
+    const uint64_t len = mem.ram_size();
+    std::memcpy(e820.data() + 8, &len, 8);
+    e820[16] = 1;
+    d.fwcfg.add_file("etc/e820", e820);
+    std::vector<uint8_t> wait(4, 0xFF);
+    d.fwcfg.add_file("etc/boot-fail-wait", wait);
+
+    // Display.
+    d.display = make_display(cfg.display, &err);
+    if (!d.display) throw LoadError(err);
+    d.display->set_source([&d](Framebuffer& fb) { d.vga.render(fb); });
+    d.display->on_key = [&d](uint16_t code, bool pressed) { d.kbc.key_event(code, pressed); };
+    d.display->on_close = [this] { request_exit(exit_status::kOk); };
+}
+
 void Machine::load_guest() {
-    if (!cfg.bios.empty()) load_bios(mem, read_file(cfg.bios, "BIOS image"), cfg.bios);
     if (!cfg.kernel.empty()) {
+        if (!cfg.bios.empty() && cfg.bios != "none") load_bios(mem, read_file(cfg.bios, "BIOS image"), cfg.bios);
         std::vector<MultibootModule> mods;
         if (!cfg.initrd.empty()) mods.push_back({cfg.initrd, cfg.initrd});
         load_multiboot(cpu, mem, read_file(cfg.kernel, "kernel"), cfg.kernel, cfg.append, mods);
-    } else if (!cfg.hda.empty() && cfg.bios.empty()) {
-        load_boot_sector(cpu, mem, read_file(cfg.hda, "disk image"), cfg.hda);
-    } else if (cfg.bios.empty()) {
-        throw LoadError("nothing to boot");
+    } else if (cfg.bios == "none") {
+        const DriveSpec& boot = cfg.drives.at(0);
+        load_boot_sector(cpu, mem, read_file(boot.file, "disk image"), boot.file);
+    } else {
+        // Firmware: the given image, or Debian's SeaBIOS as QEMU's default.
+        const std::string bios = cfg.bios.empty() ? std::string(kDefaultBios) : cfg.bios;
+        if (cfg.bios.empty() && !std::filesystem::exists(bios))
+            throw LoadError(fmt::format("no firmware: {} is missing (apt-get install seabios) and no -bios was given", bios));
+        load_bios(mem, read_file(bios, "BIOS image"), bios);
     }
 }
 
 void Machine::reset() {
+    // The RESET line reaches the chipset and the drives too: PAM back to ROM, BARs unmapped.
+    Devices& d = *dev_;
+    d.pci.reset();
+    d.fwcfg.reset();
+    d.ide0.reset();
+    d.ide1.reset();
+    d.vga.reset();
     cpu.reset();
     mem.set_a20(true);
     load_guest();
@@ -214,6 +333,7 @@ int Machine::run() {
 
 int Machine::run_loop() {
     constexpr uint64_t kSlice = 20000;   // instructions between device/event checks at most
+    if (gdb_) gdb_->start(cfg.gdb_wait);   // -S: gdb first
     for (;;) {
         if (exit_) break;
         if (reset_pending_) {
@@ -239,6 +359,8 @@ int Machine::run_loop() {
         StopReason why = cpu.run(budget);
         clock.advance_insns(cpu.icount - before);
         clock.run_due();
+        dev_->display->poll();   // throttled inside: events and frames at host-time intervals
+        if (gdb_) gdb_->after_slice(why);   // a debug stop or a due poll; blocks while gdb holds the guest
         if (why == StopReason::Shutdown) continue;   // on_triple_fault already asked for reset or exit
         if (why == StopReason::Halted && !exit_) {
             // HLT: jump (or sleep) to the next event; with interrupts off and nothing that could
@@ -255,6 +377,11 @@ int Machine::run_loop() {
         }
     }
     if (debugcon_out_) std::fflush(debugcon_out_);
+    if (!cfg.screenshot.empty()) {
+        std::string err;
+        if (!dev_->display->screenshot(cfg.screenshot, &err)) fmt::print(stderr, "lift86: {}\n", err);
+    }
+    if (gdb_) gdb_->on_exit(exit_.value_or(exit_status::kOk));
     return exit_.value_or(exit_status::kOk);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 #include <ctime>
 
+#include "devices/drive_spec.hpp"
 #include "frontend/cpu.hpp"
 #include "machine/bus/clock.hpp"
 #include "machine/bus/phys_memory.hpp"
@@ -18,24 +19,31 @@
 namespace lift86 {
 
 class Pic8259;
+namespace gdb {
+class GdbStub;
+}
 
 struct MachineConfig {
     uint32_t ram_mb = 128;
-    std::string bios;                 // -bios
+    std::string bios;                 // -bios FILE|none ("" = SeaBIOS when booting from a drive)
     std::string kernel, append, initrd;
-    std::string hda;                  // -hda (without -bios: its boot sector is run directly)
+    std::vector<DriveSpec> drives;    // -hda.. -cdrom -drive, indexes assigned
+    bool snapshot = false;            // -snapshot: no drive file is ever written
+    std::string screenshot;           // --screenshot FILE.png: the screen when the run ends
     std::string debugcon = "none";    // -debugcon stdio|file:PATH|none
     std::string serial = "none";      // -serial stdio|file:PATH|none (COM1)
     std::string firmware_log;         // --firmware-log stderr|PATH: SeaBIOS's debug port 0x402
     bool debug_exit = false;          // -device isa-debug-exit
     uint16_t debug_exit_base = 0xF4, debug_exit_size = 4;
-    std::string display = "none";
+    std::string display = "none";     // none | sdl
     std::string engine = "interp";
     std::set<std::string> trace;      // insn, int, io
     uint64_t max_insns = 0;           // 0: unlimited
     bool no_reboot = false;
     bool stats = false;               // --stats: instruction count and speed on stderr at exit
     Clock::Mode clock = Clock::Mode::Virtual;
+    std::string gdb;                  // -gdb tcp::PORT|tcp:HOST:PORT, -s (tcp::1234): GDB stub; "" = none
+    bool gdb_wait = false;            // -S: wait for gdb before the first instruction
 };
 
 // Exit statuses of lift86 (documented in README.md).
@@ -67,6 +75,7 @@ private:
     int run_loop();
     void load_guest();
     void wire_devices();
+    void wire_pc();        // drives, VGA, display, fw_cfg: the parts of QEMU's pc machine
     void trace_insn(uint32_t eip, const Insn& insn);
 
     struct Devices;
@@ -78,6 +87,7 @@ private:
     std::FILE* fwlog_close_ = nullptr;
     bool reset_pending_ = false;
     uint64_t slice_start_icount_ = 0;
+    std::unique_ptr<gdb::GdbStub> gdb_;   // machine/gdbstub/: polled between run slices
 };
 
 }  // namespace lift86

@@ -9,7 +9,7 @@
 #   config           the kernel's build configuration (boot/config-*)
 #   kernel-version   e.g. 6.1.0-56-686
 #   modules/         the kernel modules the guest's /init loads (see tests/linux/modules.list)
-# Work files (private apt state, .debs, unpacked trees) go to OUTDIR/work. The host's dpkg
+# Work files (private apt state, .debs) go to OUTDIR/work. The host's dpkg
 # configuration is never touched: apt runs with its own lists and cache and APT::Architecture=i386.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
@@ -39,25 +39,31 @@ APT=(-o APT::Architecture=i386 -o APT::Architectures::=i386
      -o Dir::State::Lists="$W/lists" -o Dir::Cache="$W/cache"
      -o Dir::State::status=/dev/null -q)
 
-# The index update may fail on one file ("Mirror sync in progress?") while the rest is fine:
-# retry, then go on with what was fetched; the download below is what must succeed.
-updated=0
-for try in 1 2 3; do
-  if apt-get "${APT[@]}" update >"$W/update.log" 2>&1; then updated=1; break; fi
-  sleep $((try * 5))
-done
-[ $updated -eq 1 ] || echo "fetch-linux-guest: warning: apt-get update had errors (see $W/update.log), trying anyway" >&2
-
 # linux-image-686 is a metapackage: resolve the versioned kernel it depends on (never hard-coded).
-KPKG=$(apt-cache "${APT[@]}" depends linux-image-686 2>/dev/null \
-       | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-686\)$/\1/p' | head -n1)
+resolve() {
+  apt-cache "${APT[@]}" depends linux-image-686 2>/dev/null \
+    | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-686\)$/\1/p' | head -n1 || true
+}
+# The index update may fail on one file ("Mirror sync in progress?") while the rest is fine: go on
+# with what was fetched when the kernel resolves, retry otherwise. The download must succeed.
+KPKG=""
+for try in 1 2 3; do
+  rc=0
+  apt-get "${APT[@]}" update >"$W/update.log" 2>&1 || rc=$?
+  KPKG=$(resolve)
+  if [ -n "$KPKG" ]; then
+    [ $rc -eq 0 ] || echo "fetch-linux-guest: warning: apt-get update had errors (see $W/update.log), going on" >&2
+    break
+  fi
+  [ $try -lt 3 ] && sleep $((try * 5))
+done
 [ -n "$KPKG" ] || die "cannot resolve linux-image-686 to a versioned kernel package (apt-get update failed? see $W/update.log)"
 
 download() {  # pkg...
   local try
   for try in 1 2 3; do
     (cd "$W/debs" && apt-get "${APT[@]}" download "$@") >>"$W/download.log" 2>&1 && return 0
-    sleep $((try * 5))
+    [ $try -lt 3 ] && sleep $((try * 5))
   done
   return 1
 }
@@ -66,9 +72,10 @@ if ! have "$KPKG" || ! have busybox-static; then
   download "$KPKG" busybox-static || die "apt-get download $KPKG busybox-static failed after 3 tries (see $W/download.log)"
 fi
 
-kdeb=$(ls -t "$W/debs/${KPKG}"_*_i386.deb 2>/dev/null | head -n1)
-bdeb=$(ls -t "$W/debs/"busybox-static_*_i386.deb 2>/dev/null | head -n1)
-[ -n "$kdeb" ] && [ -n "$bdeb" ] || die "downloaded .deb files not found in $W/debs"
+newest() { find "$W/debs" -maxdepth 1 -name "$1" -printf '%T@ %p\n' | sort -rn | head -n1 | cut -d' ' -f2-; }
+kdeb=$(newest "${KPKG}_*_i386.deb")
+bdeb=$(newest "busybox-static_*_i386.deb")
+if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then die "downloaded .deb files not found in $W/debs"; fi
 
 rm -rf "$W/kernel" "$W/busybox"
 dpkg-deb -x "$kdeb" "$W/kernel"
@@ -122,4 +129,5 @@ cp "$W/busybox/bin/busybox" "$OUT/busybox.tmp" && mv "$OUT/busybox.tmp" "$OUT/bu
 cp "$W/kernel/boot/vmlinuz-$KVER" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 echo "$KVER" >"$OUT/kernel-version"
 touch "$OUT/modules/.done"
+rm -rf "$W/kernel" "$W/busybox"   # 200 MB of unpacked trees; the .debs stay for a re-run
 echo "fetch-linux-guest: $KPKG ($(basename "$kdeb")), $(basename "$bdeb") -> $OUT"

@@ -33,6 +33,9 @@ if(KIND STREQUAL "lift86")
     set(BOOT_FLAG -kernel)   # -hda: a boot sector run without firmware
   endif()
   set(cmd "${EMULATOR}" ${BOOT_FLAG} "${KERNEL}" ${common} --engine=${ENGINE} --max-insns 500000000)
+  if(FIRMWARE)
+    list(APPEND cmd -bios ${FIRMWARE})   # e.g. "none": a boot sector run without firmware
+  endif()
 elseif(KIND STREQUAL "qemu")
   set(cmd "${EMULATOR}" -M pc -cpu pentium2 -m 128 -accel tcg -kernel "${KERNEL}" ${common})
 else()

@@ -112,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Malformed, ::testing::ValuesIn(kMalformed),
 
 TEST(Framing, RunLengthEncoding) {
     EXPECT_EQ(expand_rle("0* ").value(), "0000");
-    EXPECT_EQ(expand_rle("ab*\"c").value(), "abbbbbc");        // '"' = 34 -> 5 more
+    EXPECT_EQ(expand_rle("ab*\"c").value(), "abbbbbbc");       // '"' = 34 -> 5 more
     EXPECT_EQ(expand_rle("x*~").value(), std::string(98, 'x'));  // '~' = 126 -> 97 more
     // An escape pair is one unit: "}]" (escaped '}') repeated.
     EXPECT_EQ(expand_rle("}]* ").value(), "}]}]}]}]");
@@ -120,7 +120,8 @@ TEST(Framing, RunLengthEncoding) {
     // '#' and '$' are not allowed as counts; the result is bounded.
     EXPECT_FALSE(expand_rle("a*#"));
     EXPECT_FALSE(expand_rle("a*$"));
-    EXPECT_FALSE(expand_rle("a**~"));
+    EXPECT_EQ(expand_rle("a**").value(), std::string(14, 'a'));   // '*' itself is a valid count (42)
+    EXPECT_FALSE(expand_rle("a*~*~"));                            // a count cannot be repeated
     std::string bomb;
     for (int i = 0; i < 1000; i++) bomb += "a*~";
     EXPECT_FALSE(expand_rle(bomb, 4096));
@@ -298,7 +299,11 @@ TEST_F(SessionTest, ResumePackets) {
 TEST_F(SessionTest, StopReplies) {
     cpu.eip = 0x1234;
     EXPECT_EQ(s.stop_reply(kSigTrap, DebugHit{DebugHit::SwBreak, 0x1234}).substr(0, 22), "T05thread:1;swbreak:;0");
-    EXPECT_NE(s.stop_reply(kSigTrap, DebugHit{DebugHit::HwBreak, 0}).find("hwbreak:;"), std::string::npos);
+    EXPECT_NE(s.stop_reply(kSigTrap, DebugHit{DebugHit::HwBreak, 0x1234}).find("hwbreak:;"), std::string::npos);
+    // Real mode with CS.base != 0: the breakpoint's linear address is not gdb's PC (EIP), so the
+    // stop is a plain SIGTRAP (with swbreak gdb would resume silently, not finding its breakpoint).
+    cpu.load_seg_real(CS, 0x1000);
+    EXPECT_EQ(s.stop_reply(kSigTrap, DebugHit{DebugHit::SwBreak, 0x11234}).find("swbreak"), std::string::npos);
     EXPECT_NE(s.stop_reply(kSigTrap, DebugHit{DebugHit::Watch, 0x600}).find("watch:600;"), std::string::npos);
     EXPECT_NE(s.stop_reply(kSigTrap, DebugHit{DebugHit::RWatch, 0x601}).find("rwatch:601;"), std::string::npos);
     EXPECT_NE(s.stop_reply(kSigTrap, DebugHit{DebugHit::AWatch, 0x602}).find("awatch:602;"), std::string::npos);
@@ -423,6 +428,56 @@ TEST_F(DebugRun, DetachClearsEverything) {
     cpu.debug.clear();
     EXPECT_FALSE(cpu.debug.active());
     EXPECT_EQ(cpu.run(100), StopReason::Halted);
+}
+
+}  // namespace
+}  // namespace lift86::gdb
+
+namespace lift86::gdb {
+namespace {
+
+// Random packets built from real command letters and hostile arguments: every one gets an
+// answer (or a resume), none throws or crashes.
+TEST_F(SessionTest, RandomPacketsNeverCrash) {
+    flat_paged();
+    uint32_t x = 12345;
+    auto rnd = [&] {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        return x;
+    };
+    const char* const heads[] = {"m", "M", "X", "g", "G", "p", "P", "Z0,", "z1,", "Z2,", "Z3,", "Z4,", "c", "s",
+                                 "C", "S", "vCont;", "vCont;r", "qXfer:features:read:target.xml:", "qRcmd,",
+                                 "qSupported:", "H", "T", "D", "?", "q", "v", "Q"};
+    const char alphabet[] = "0123456789abcdefABCDEF,:;=-}*#$xyz \x03\xff";
+    for (int n = 0; n < 20000; n++) {
+        std::string p = heads[rnd() % (sizeof heads / sizeof heads[0])];
+        const unsigned len = rnd() % 40;
+        for (unsigned k = 0; k < len; k++) p.push_back(alphabet[rnd() % (sizeof alphabet - 1)]);
+        if (p[0] == 'D' || p == "k") continue;
+        EXPECT_NO_THROW(s.handle(p)) << p;
+    }
+    // Monitor commands with random arguments.
+    for (int n = 0; n < 2000; n++) {
+        std::string cmd = (rnd() & 1) ? "xp " : "walk ";
+        for (unsigned k = 0, len = rnd() % 20; k < len; k++) cmd.push_back(alphabet[rnd() % (sizeof alphabet - 1)]);
+        EXPECT_NO_THROW(s.monitor(cmd)) << cmd;
+    }
+}
+
+// The parser on random bytes: every byte is consumed, nothing grows without bound.
+TEST(Framing, RandomBytesNeverCrash) {
+    PacketParser p;
+    uint32_t x = 777;
+    size_t packets = 0;
+    for (int n = 0; n < 2000000; n++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        const uint8_t b = (x >> 8) % 5 == 0 ? "$#*}"[x % 4] : uint8_t(x);
+        if (p.feed(b) == PacketParser::Event::Packet) {
+            packets++;
+            EXPECT_LE(p.payload().size(), kMaxExpanded);
+        }
+    }
+    EXPECT_GT(packets, 0u);
 }
 
 }  // namespace

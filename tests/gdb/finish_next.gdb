@@ -1,0 +1,7 @@
+# finish, then next over a call (gdb range-steps with vCont;r and steps over rt_printf).
+target remote :@PORT@
+break add
+continue
+finish
+next
+next

@@ -1,0 +1,4 @@
+target remote :@PORT@
+break add
+continue
+kill

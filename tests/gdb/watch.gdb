@@ -1,0 +1,7 @@
+target remote :@PORT@
+watch counter
+continue
+continue
+continue
+delete
+continue
