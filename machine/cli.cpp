@@ -96,6 +96,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--drive", drive_specs, "file=FILE[,format=raw][,if=ide][,media=disk|cdrom][,index=N][,readonly=on][,snapshot=on]");
     app.add_flag("--snapshot", cfg.snapshot, "never write any disk image: guest writes stay in memory");
     app.add_option("--screenshot", cfg.screenshot, "write the screen as PNG when the run ends");
+    app.add_option("--screen-text", cfg.screen_text, "write the VGA text screen (UTF-8) to a file when the run ends");
     app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--serial", cfg.serial, "COM1 back-end: stdio, file:PATH or none")->capture_default_str();
     app.add_option("--firmware-log", cfg.firmware_log, "SeaBIOS's debug log (port 0x402) to stderr or a file");

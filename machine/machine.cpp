@@ -381,6 +381,16 @@ int Machine::run_loop() {
         std::string err;
         if (!dev_->display->screenshot(cfg.screenshot, &err)) fmt::print(stderr, "lift86: {}\n", err);
     }
+    if (!cfg.screen_text.empty()) {
+        std::FILE* f = std::fopen(cfg.screen_text.c_str(), "wb");
+        if (!f) {
+            fmt::print(stderr, "lift86: cannot write screen text to '{}'\n", cfg.screen_text);
+        } else {
+            const std::string text = dev_->vga.text_screen();
+            std::fwrite(text.data(), 1, text.size(), f);
+            std::fclose(f);
+        }
+    }
     if (gdb_) gdb_->on_exit(exit_.value_or(exit_status::kOk));
     return exit_.value_or(exit_status::kOk);
 }

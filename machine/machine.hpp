@@ -30,6 +30,7 @@ struct MachineConfig {
     std::vector<DriveSpec> drives;    // -hda.. -cdrom -drive, indexes assigned
     bool snapshot = false;            // -snapshot: no drive file is ever written
     std::string screenshot;           // --screenshot FILE.png: the screen when the run ends
+    std::string screen_text;          // --screen-text FILE: the VGA text screen as UTF-8 at the end
     std::string debugcon = "none";    // -debugcon stdio|file:PATH|none
     std::string serial = "none";      // -serial stdio|file:PATH|none (COM1)
     std::string firmware_log;         // --firmware-log stderr|PATH: SeaBIOS's debug port 0x402

@@ -74,6 +74,7 @@ TEST_F(FwCfgTest, SignatureAndIdThroughTheDataPort) {
     EXPECT_EQ(io.read(0x511, 1), uint32_t('E'));
     // Byte writes to the data port change nothing; selecting again restarts the item.
     io.write(0x511, 'X', 1);
+    io.write(0x510, FwCfg::kId, 1);                  // a byte write is a data write, not a select
     EXPECT_EQ(io.read(0x511, 1), uint32_t('M'));
     select(FwCfg::kSignature);
     EXPECT_EQ(read_str(4), "QEMU");

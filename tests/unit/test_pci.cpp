@@ -334,6 +334,17 @@ TEST_F(PirqTest, SharedIrqIsTheOrOfItsPirqs) {
     b.set_irq(false);
     EXPECT_FALSE(isa.isa_irq_level(11));
     EXPECT_EQ(out.back(), (std::pair<int, bool>{11, false}));
+    // Two functions on one PIRQ: slot 7 INTA is PIRQC like slot 3 INTA (wired-OR).
+    TestDevice c;
+    pci.attach(c, 7, 0);
+    a.set_irq(true);
+    c.set_irq(true);
+    a.set_irq(false);
+    EXPECT_TRUE(pci.pirq_level(2));
+    EXPECT_TRUE(isa.isa_irq_level(11));
+    c.set_irq(false);
+    EXPECT_FALSE(pci.pirq_level(2));
+    EXPECT_FALSE(isa.isa_irq_level(11));
 }
 
 TEST_F(PirqTest, ReroutingMovesAnAssertedLine) {
