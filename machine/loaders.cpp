@@ -179,6 +179,88 @@ void load_multiboot(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, 
     cpu.flush_tlb();
 }
 
+bool is_linux_kernel(const std::vector<uint8_t>& img) {
+    return img.size() > 0x264 && std::memcmp(img.data() + 0x202, "HdrS", 4) == 0 && rd16(img, 0x206) >= 0x0202;
+}
+
+void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, const std::string& name,
+                const std::string& cmdline, const std::string& initrd_path) {
+    // Setup header fields (boot.rst, "The real-mode kernel header").
+    const uint16_t version = rd16(img, 0x206);
+    const uint8_t loadflags = img[0x211];
+    if (version < 0x0204 || !(loadflags & 0x01))
+        throw LoadError(fmt::format("'{}': Linux boot protocol {}.{:02} without a bzImage (need 2.04+, LOADED_HIGH)", name,
+                                    version >> 8, version & 0xFF));
+    unsigned setup_sects = img[0x1F1] ? img[0x1F1] : 4;
+    const size_t setup_size = (size_t(setup_sects) + 1) * 512;
+    if (setup_size >= img.size()) throw LoadError(fmt::format("'{}': truncated Linux kernel", name));
+    const uint32_t code32_start = rd32(img, 0x214);
+    const uint32_t initrd_max = version >= 0x0203 ? rd32(img, 0x22C) : 0x37FFFFFF;
+    const uint32_t cmdline_max = version >= 0x0206 ? rd32(img, 0x238) : 255;
+
+    // Guest memory layout: boot_params at 0x10000, the command line at 0x20000, a GDT at 0x1000.
+    constexpr uint32_t kBootParams = 0x10000, kCmdline = 0x20000, kGdt = 0x1000;
+    std::vector<uint8_t> bp(4096, 0);
+    const size_t hdr_end = 0x202 + img[0x201];   // the header ends at 0x202 + the jump's offset
+    std::memcpy(bp.data() + 0x1F1, img.data() + 0x1F1, std::min(hdr_end, size_t(0x290)) - 0x1F1);
+    auto put16 = [&](size_t off, uint16_t v) { std::memcpy(bp.data() + off, &v, 2); };
+    auto put32 = [&](size_t off, uint32_t v) { std::memcpy(bp.data() + off, &v, 4); };
+    // screen_info: an 80x25 VGA text console (orig_video_mode 3, isVGA) for vgacon.
+    bp[0x06] = 3;    // orig_video_mode
+    bp[0x07] = 80;   // orig_video_cols
+    bp[0x0E] = 25;   // orig_video_lines
+    bp[0x0F] = 1;    // orig_video_isVGA
+    put16(0x10, 16); // orig_video_points
+    bp[0x210] = 0xFF;                   // type_of_loader: undefined boot loader
+    bp[0x211] = uint8_t(loadflags & ~0x20);   // keep LOADED_HIGH; QUIET_FLAG off
+    std::string cmd = cmdline.substr(0, cmdline_max);
+    put32(0x228, kCmdline);             // cmd_line_ptr
+    place(mem, kCmdline, reinterpret_cast<const uint8_t*>(cmd.c_str()), cmd.size() + 1, 0, name);
+
+    // The protected-mode kernel goes to 1 MiB (code32_start for a bzImage).
+    place(mem, 0x100000, img.data() + setup_size, img.size() - setup_size, 0, name);
+
+    // The initrd: as high as allowed, page aligned, below initrd_addr_max and the end of RAM.
+    if (!initrd_path.empty()) {
+        std::vector<uint8_t> rd = read_file(initrd_path, "initrd");
+        uint64_t top = std::min<uint64_t>(uint64_t(initrd_max) + 1, mem.ram_size());
+        uint64_t kernel_end = 0x100000 + img.size() - setup_size;
+        if (rd.size() + kernel_end + 0x1000000 > top)
+            throw LoadError(fmt::format("initrd '{}' ({} KiB) does not fit in {} MiB of RAM with the kernel; raise -m",
+                                        initrd_path, rd.size() >> 10, mem.ram_size() >> 20));
+        uint32_t at = uint32_t((top - rd.size()) & ~uint64_t(0xFFF));
+        place(mem, at, rd.data(), rd.size(), 0, initrd_path);
+        put32(0x218, at);                       // ramdisk_image
+        put32(0x21C, uint32_t(rd.size()));      // ramdisk_size
+    }
+    // e820 (boot_params.e820_table at 0x2D0, count at 0x1E8): low RAM, the VGA/BIOS hole, RAM.
+    struct [[gnu::packed]] E820 { uint64_t addr, size; uint32_t type; };
+    std::vector<E820> e820 = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}};
+    if (mem.ram_size() > 0x100000) e820.push_back({0x100000, mem.ram_size() - 0x100000u, 1});
+    bp[0x1E8] = uint8_t(e820.size());
+    std::memcpy(bp.data() + 0x2D0, e820.data(), e820.size() * sizeof(E820));
+    put32(0x1E0, mem.ram_size() > 0x100000 ? (mem.ram_size() - 0x100000) / 1024 : 0);   // alt_mem_k
+    place(mem, kBootParams, bp.data(), bp.size(), 0, name);
+
+    // A GDT with the selectors the 32-bit boot protocol names: __BOOT_CS 0x10, __BOOT_DS 0x18.
+    const uint32_t gdt[8] = {0, 0, 0, 0, 0x0000FFFF, 0x00CF9A00, 0x0000FFFF, 0x00CF9200};
+    place(mem, kGdt, reinterpret_cast<const uint8_t*>(gdt), sizeof gdt, 0, name);
+    mem.set_a20(true);
+    cpu.gdtr = {kGdt, sizeof gdt - 1};
+    cpu.idtr = {0, 0};
+    cpu.cr0 = (cpu.cr0 | cr0::PE) & ~cr0::PG;
+    constexpr uint32_t code = attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED | attr::DB | attr::G;
+    constexpr uint32_t data = attr::P | attr::S | attr::RW | attr::ACCESSED | attr::DB | attr::G;
+    cpu.set_seg_cache(cpu.seg[CS], 0x10, 0, 0xFFFFFFFFu, code);
+    for (unsigned s : {ES, SS, DS, FS, GS}) cpu.set_seg_cache(cpu.seg[s], 0x18, 0, 0xFFFFFFFFu, data);
+    cpu.set_eflags(fl::FIXED1);
+    for (uint32_t& r : cpu.r) r = 0;
+    cpu.r[ESI] = kBootParams;
+    cpu.eip = code32_start;
+    cpu.update_mode();
+    cpu.flush_tlb();
+}
+
 void load_boot_sector(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, const std::string& name) {
     if (img.size() < 512) throw LoadError(fmt::format("disk image '{}' is smaller than one sector", name));
     mem.write_block(0x7C00, img.data(), 512, true);

@@ -31,6 +31,15 @@ struct MultibootModule {
 void load_multiboot(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name,
                     const std::string& cmdline, const std::vector<MultibootModule>& modules);
 
+// True when `image` is a Linux kernel with a boot-protocol setup header ("HdrS", 2.02+).
+bool is_linux_kernel(const std::vector<uint8_t>& image);
+// Loads a bzImage with the Linux x86 boot protocol's 32-bit entry (Documentation/arch/x86/
+// boot.rst, "32-bit boot protocol"): the protected-mode kernel at 1 MiB, boot_params with the
+// setup header, the command line, the initrd below initrd_addr_max, and an e820 map of the
+// machine's RAM; enters at code32_start with ESI = boot_params, flat __BOOT_CS/__BOOT_DS.
+void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name,
+                const std::string& cmdline, const std::string& initrd_path);
+
 // Loads the first sector of a disk image at 0000:7C00 and starts there in real mode with DL=80h,
 // for firmware-less tests of boot code that talks to the hardware (or port 0xE9) directly.
 void load_boot_sector(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& sector, const std::string& name);

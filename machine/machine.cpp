@@ -28,6 +28,7 @@
 #include "devices/uart16550.hpp"
 #include "machine/gdbstub/gdbstub.hpp"
 #include "machine/loaders.hpp"
+#include "machine/serial_backend.hpp"
 
 namespace lift86 {
 
@@ -87,7 +88,6 @@ Machine::Machine(const MachineConfig& c)
 
 Machine::~Machine() {
     std::fflush(stdout);
-    if (serial_close_) std::fclose(serial_close_);
     if (fwlog_close_) std::fclose(fwlog_close_);
     if (debugcon_out_) std::fflush(debugcon_out_);
     if (debugcon_close_) std::fclose(debugcon_out_);
@@ -156,18 +156,20 @@ void Machine::wire_devices() {
         d.debug_exit = std::make_unique<IsaDebugExit>(io, cfg.debug_exit_base, cfg.debug_exit_size);
         d.debug_exit->on_exit = [this](uint32_t status) { request_exit(int(status)); };
     }
-    if (cfg.serial == "stdio" || cfg.serial.rfind("file:", 0) == 0) {
-        std::FILE* out = stdout;
-        if (cfg.serial != "stdio") {
-            std::string path = cfg.serial.substr(5);
-            out = std::fopen(path.c_str(), "wb");
-            if (!out) throw LoadError(fmt::format("cannot open serial output file '{}'", path));
-            serial_close_ = out;
+    // -serial (once: COM1, twice: COM2 too). Output leaves at once; input is pumped into the
+    // UART between slices (pump_serial), only as fast as its FIFO takes it.
+    Uart16550* const coms[2] = {&d.com1, &d.com2};
+    const std::string* const specs[2] = {&cfg.serial, &cfg.serial2};
+    for (int k = 0; k < 2; k++) {
+        try {
+            serial_[k] = make_serial_backend(*specs[k], fmt::format("COM{}", k + 1));
+        } catch (const SerialBackendError& e) {
+            throw LoadError(e.what());
         }
-        d.com1.on_transmit = [out](uint8_t b) {
-            std::fputc(b, out);
-            if (b == '\n') std::fflush(out);
-        };
+        if (SerialBackend* b = serial_[k].get()) {
+            coms[k]->on_transmit = [b](uint8_t byte) { b->write(byte); };
+            b->on_quit = [this] { request_exit(exit_status::kOk); };   // Ctrl-A x
+        }
     }
     // The clock advances between slices; within one, time moves with the instructions retired.
     cpu.time_ns = [this] { return clock.now() + (cpu.icount - slice_start_icount_) * clock.ns_per_insn(); };
@@ -261,9 +263,14 @@ void Machine::wire_pc() {
 void Machine::load_guest() {
     if (!cfg.kernel.empty()) {
         if (!cfg.bios.empty() && cfg.bios != "none") load_bios(mem, read_file(cfg.bios, "BIOS image"), cfg.bios);
-        std::vector<MultibootModule> mods;
-        if (!cfg.initrd.empty()) mods.push_back({cfg.initrd, cfg.initrd});
-        load_multiboot(cpu, mem, read_file(cfg.kernel, "kernel"), cfg.kernel, cfg.append, mods);
+        std::vector<uint8_t> image = read_file(cfg.kernel, "kernel");
+        if (is_linux_kernel(image)) {
+            load_linux(cpu, mem, image, cfg.kernel, cfg.append, cfg.initrd);
+        } else {
+            std::vector<MultibootModule> mods;
+            if (!cfg.initrd.empty()) mods.push_back({cfg.initrd, cfg.initrd});
+            load_multiboot(cpu, mem, image, cfg.kernel, cfg.append, mods);
+        }
     } else if (cfg.bios == "none") {
         const DriveSpec& boot = cfg.drives.at(0);
         load_boot_sector(cpu, mem, read_file(boot.file, "disk image"), boot.file);
@@ -331,8 +338,44 @@ int Machine::run() {
     return status;
 }
 
+void Machine::pump_serial() {
+    Uart16550* const coms[2] = {&dev_->com1, &dev_->com2};
+    for (int k = 0; k < 2; k++)
+        if (serial_[k]) serial_[k]->pump(*coms[k]);
+}
+
+bool Machine::serial_input_open() const {
+    for (const auto& s : serial_)
+        if (s && s->input_open()) return true;
+    return false;
+}
+
+// The guest is halted with interrupts on and serial input may still arrive. Host clock: sleep in
+// poll() until input comes or the next event is due. Virtual clock with no event pending: only
+// input can wake the guest, so block on it (an idle shell costs no CPU); guest time stands still
+// meanwhile. Never longer than kMaxWait, so that the display and gdb are still served.
+void Machine::wait_serial_input() {
+    constexpr uint64_t kMaxWait = 50'000'000;   // ns
+    uint64_t wait = kMaxWait;
+    if (clock.mode() == Clock::Mode::Host) {
+        clock.advance_insns(0);   // host mode: now = the host's time
+        if (clock.next_deadline() != Clock::kNever)
+            wait = std::min(wait, clock.next_deadline() > clock.now() ? clock.next_deadline() - clock.now() : 0);
+    }
+    SerialBackend::wait_for_input({serial_[0].get(), serial_[1].get()}, wait);
+    clock.advance_insns(0);
+    clock.run_due();
+    pump_serial();
+}
+
 int Machine::run_loop() {
     constexpr uint64_t kSlice = 20000;   // instructions between device/event checks at most
+    // A TCP serial server waits for its client now, as QEMU does; a terminal goes raw after
+    // those waits, so that Ctrl-C still ends lift86 while it waits.
+    for (auto& s : serial_)
+        if (s && !dynamic_cast<StdioBackend*>(s.get())) s->start();
+    for (auto& s : serial_)
+        if (s && dynamic_cast<StdioBackend*>(s.get())) s->start();
     if (gdb_) gdb_->start(cfg.gdb_wait);   // -S: gdb first
     for (;;) {
         if (exit_) break;
@@ -360,23 +403,36 @@ int Machine::run_loop() {
         clock.advance_insns(cpu.icount - before);
         clock.run_due();
         dev_->display->poll();   // throttled inside: events and frames at host-time intervals
+        pump_serial();
         if (gdb_) gdb_->after_slice(why);   // a debug stop or a due poll; blocks while gdb holds the guest
         if (why == StopReason::Shutdown) continue;   // on_triple_fault already asked for reset or exit
         if (why == StopReason::Halted && !exit_) {
+            // An interrupt raised since the CPU stopped (serial input just pumped in, a key) is
+            // taken now: time must not jump past it to the next event.
+            if ((cpu.eflags & fl::IF) && cpu.intr_pending && cpu.intr_pending()) continue;
             // HLT: jump (or sleep) to the next event; with interrupts off and nothing that could
-            // deliver an NMI, the guest can never wake up again — end the run.
-            bool can_wake = (cpu.eflags & fl::IF) && clock.next_deadline() != Clock::kNever;
+            // deliver an NMI, the guest can never wake up again — end the run. Serial input that
+            // may still arrive is a wake source too.
+            const bool serial_input = serial_input_open();
+            bool can_wake = (cpu.eflags & fl::IF) && (clock.next_deadline() != Clock::kNever || serial_input);
             if (!can_wake && !(cpu.intr_pending && cpu.intr_pending() && (cpu.eflags & fl::IF))) {
                 fmt::print(stderr, "lift86: guest halted at {:04x}:{:08x} with {}; ending the run\n", cpu.seg[CS].sel,
                            cpu.eip, (cpu.eflags & fl::IF) ? "nothing left that could wake it" : "interrupts disabled");
                 request_exit(exit_status::kOk);
                 break;
             }
+            if (serial_input && (cpu.eflags & fl::IF) &&
+                (clock.mode() == Clock::Mode::Host || clock.next_deadline() == Clock::kNever)) {
+                wait_serial_input();
+                continue;
+            }
             clock.skip_to_next_event();
             clock.run_due();
         }
     }
     if (debugcon_out_) std::fflush(debugcon_out_);
+    for (auto& s : serial_)
+        if (s) s->flush();
     if (!cfg.screenshot.empty()) {
         std::string err;
         if (!dev_->display->screenshot(cfg.screenshot, &err)) fmt::print(stderr, "lift86: {}\n", err);
