@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "machine/gdbstub/gdbstub.hpp"
+#include "machine/serial_backend.hpp"
 
 namespace lift86 {
 
@@ -98,7 +99,14 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--screenshot", cfg.screenshot, "write the screen as PNG when the run ends");
     app.add_option("--screen-text", cfg.screen_text, "write the VGA text screen (UTF-8) to a file when the run ends");
     app.add_option("--debugcon", cfg.debugcon, "debug console on port 0xE9: stdio, file:PATH or none")->capture_default_str();
-    app.add_option("--serial", cfg.serial, "COM1 back-end: stdio, file:PATH or none")->capture_default_str();
+    std::vector<std::string> serial_specs;   // given twice: COM1, then COM2
+    app.add_option("--serial", serial_specs,
+                   "COM1 back-end (a second -serial: COM2): stdio (a terminal goes raw: C-a x quits, C-a C-a "
+                   "sends C-a, C-a h helps), file:PATH, tcp:[HOST]:PORT,server[,nowait] (HOST default "
+                   "127.0.0.1) or none; default none")
+        ->type_size(1)
+        ->allow_extra_args(false)
+        ->take_all();
     app.add_option("--firmware-log", cfg.firmware_log, "SeaBIOS's debug log (port 0x402) to stderr or a file");
     app.add_option("--device", device, "extra device: isa-debug-exit[,iobase=0xf4][,iosize=0x04]");
     cfg.display = "default";
@@ -142,10 +150,18 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     if (!device.empty()) parse_device(device, cfg);
     if (nographic) {
         cfg.display = "none";
-        if (cfg.serial == "none") cfg.serial = "stdio";   // as QEMU: the serial console on the terminal
+        if (serial_specs.empty()) serial_specs.push_back("stdio");   // as QEMU: the serial console on the terminal
     }
-    if (cfg.serial != "stdio" && cfg.serial != "none" && cfg.serial.rfind("file:", 0) != 0)
-        throw CliError(fmt::format("invalid -serial '{}' (stdio, file:PATH or none)", cfg.serial));
+    if (serial_specs.size() > 2) throw CliError("too many -serial (the PC has two serial ports here: COM1, COM2)");
+    if (!serial_specs.empty()) cfg.serial = serial_specs[0];
+    if (serial_specs.size() > 1) cfg.serial2 = serial_specs[1];
+    try {
+        if (parse_serial_spec(cfg.serial).kind == SerialSpec::Kind::Stdio &&
+            parse_serial_spec(cfg.serial2).kind == SerialSpec::Kind::Stdio)
+            throw CliError("-serial stdio can be used only once");
+    } catch (const SerialBackendError& e) {
+        throw CliError(e.what());
+    }
     if (cfg.display != "none" && cfg.display != "sdl" && cfg.display != "default")
         throw CliError(fmt::format("unknown display '{}' (sdl or none)", cfg.display));
     if (cfg.engine != "interp") throw CliError(fmt::format("unknown engine '{}' (available: interp)", cfg.engine));

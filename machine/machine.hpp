@@ -19,6 +19,7 @@
 namespace lift86 {
 
 class Pic8259;
+class SerialBackend;
 namespace gdb {
 class GdbStub;
 }
@@ -32,7 +33,8 @@ struct MachineConfig {
     std::string screenshot;           // --screenshot FILE.png: the screen when the run ends
     std::string screen_text;          // --screen-text FILE: the VGA text screen as UTF-8 at the end
     std::string debugcon = "none";    // -debugcon stdio|file:PATH|none
-    std::string serial = "none";      // -serial stdio|file:PATH|none (COM1)
+    std::string serial = "none";      // -serial stdio|file:PATH|tcp:[HOST]:PORT,server[,nowait]|none (COM1)
+    std::string serial2 = "none";     // a second -serial: COM2
     std::string firmware_log;         // --firmware-log stderr|PATH: SeaBIOS's debug port 0x402
     bool debug_exit = false;          // -device isa-debug-exit
     uint16_t debug_exit_base = 0xF4, debug_exit_size = 4;
@@ -78,13 +80,16 @@ private:
     void wire_devices();
     void wire_pc();        // drives, VGA, display, fw_cfg: the parts of QEMU's pc machine
     void trace_insn(uint32_t eip, const Insn& insn);
+    void pump_serial();              // between slices: serial input into the UARTs, output out
+    bool serial_input_open() const;  // a serial back-end could still deliver input (wakes a HLT)
+    void wait_serial_input();        // halted: sleep in poll() on serial input until the next event
 
     struct Devices;
     std::unique_ptr<Devices> dev_;
     std::optional<int> exit_;
     std::FILE* debugcon_out_ = nullptr;
     bool debugcon_close_ = false;
-    std::FILE* serial_close_ = nullptr;
+    std::unique_ptr<SerialBackend> serial_[2];   // COM1, COM2 back-ends (machine/serial_backend); null: none
     std::FILE* fwlog_close_ = nullptr;
     bool reset_pending_ = false;
     uint64_t slice_start_icount_ = 0;

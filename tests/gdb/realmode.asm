@@ -1,5 +1,5 @@
-; realmode.asm -- the boot sector of the real-mode gdb test (tests/gdb/realmode.gdb). lift86 runs
-; it at 0000:7C00 in real mode when given -hda without -bios. Code sits at fixed addresses (the
+; realmode.asm -- the boot sector of the real-mode gdb tests (realmode.gdb: run directly with
+; -bios none -hda; seabios.gdb: booted by SeaBIOS). Code sits at fixed addresses (the
 ; test script sets breakpoints there; there are no symbols):
 ;   7C20  wp_store:  mov [0x600], ax   (the script watches the word at 0x600)
 ;   7C40  far jump to 07C0:0060, i.e. linear 7C60 with CS = 07C0 (a segment base that is not 0)

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ struct MalformedCase {
     std::vector<Ev> events;
     std::vector<std::string> packets;
 };
+
+// Keeps the test names CTest shows short (no byte dump of the parameter).
+void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
 
 class Malformed : public ::testing::TestWithParam<MalformedCase> {};
 
