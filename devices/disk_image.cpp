@@ -87,8 +87,8 @@ DiskImage::DiskImage(const std::string& path, DiskImageOptions opts) : path_(pat
         if (int e = take_lock(fd_, exclusive)) {
             (void)e;
             throw DiskImageError(fmt::format(
-                "disk image '{}' is in use by another process (it holds a lock on it); "
-                "use -snapshot or a copy of the image",
+                "disk image '{}' is in use by another process or drive (a writer needs it alone; "
+                "readers, -snapshot included, can share it)",
                 path));
         }
     }

@@ -638,6 +638,32 @@ TEST_F(IdeTest, SoftwareResetPlacesSignatures) {
     EXPECT_EQ(identify(0xA1)[93], 0x4B00) << "device 1: reset result valid, PDIAG- asserted";
 }
 
+TEST_F(IdeTest, HardwareResetRestoresPowerOnState) {
+    make_channel({.command_ns = 1000});
+    attach_disk(0, make_image(dir.path / "d.img", 20000));
+    wr(2, 4);
+    wr(7, 0xC6);   // SET MULTIPLE 4
+    run(1000);
+    wr(2, 17);
+    wr(6, 0xA0 | 3);
+    wr(7, 0x91);   // INITIALIZE DEVICE PARAMETERS 4/17
+    run(1000);
+    devctl(0x02);
+    lba28(1, 1);
+    wr(7, 0x20);   // a command in flight when RESET- arrives
+    irq_rises = 0;
+    ch->reset();
+    run(10000);
+    EXPECT_EQ(irq_rises, 0);
+    EXPECT_EQ(rd(7), DRDY | DSC) << "the read in flight is gone";
+    EXPECT_EQ(rd(2), 0x01);
+    EXPECT_EQ(rd(3), 0x01);
+    auto w = identify();
+    EXPECT_EQ(w[59], 0x0110) << "multiple count back to 16";
+    EXPECT_EQ(w[55], 16) << "default translation again";
+    EXPECT_EQ(irq_rises, 1) << "nIEN cleared by the reset: IDENTIFY's interrupt reaches the line";
+}
+
 TEST_F(IdeTest, ExecuteDeviceDiagnosticReportsForBothDevices) {
     make_channel();
     attach_disk(0, make_image(dir.path / "d.img", 16));
