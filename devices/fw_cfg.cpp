@@ -193,8 +193,13 @@ void FwCfg::dma_transfer(uint64_t access_addr) {
                 if (address + len > k4G) {
                     status |= kDmaError;
                 } else {
-                    std::vector<uint8_t> zeros(len, 0);
-                    mem_.write_block(PhysAddr(address), zeros.data(), len);
+                    // In pages: a guest asking for gigabytes must not make the host allocate them.
+                    static const uint8_t zeros[4096] = {};
+                    for (uint64_t done = 0; done < len;) {
+                        uint32_t n = uint32_t(std::min<uint64_t>(sizeof zeros, len - done));
+                        mem_.write_block(PhysAddr(address + done), zeros, n);
+                        done += n;
+                    }
                 }
             }
             if (write) status |= kDmaError;
