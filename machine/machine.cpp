@@ -75,6 +75,10 @@ Machine::Machine(const MachineConfig& c)
         try {
             gdb::GdbStub::Hooks hooks;
             hooks.kill = [this] { request_exit(exit_status::kOk); };
+            hooks.screendump = [this](const std::string& path) {
+                std::string err;
+                return dev_->display->screenshot(path, &err) ? std::string() : err;
+            };
             hooks.stats = [this] {
                 return fmt::format("machine clock: {} ns ({})\n", clock.now(),
                                    clock.mode() == Clock::Mode::Virtual ? "virtual" : "host");

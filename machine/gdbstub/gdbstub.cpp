@@ -51,7 +51,7 @@ Endpoint parse_endpoint(const std::string& spec) {
 }
 
 GdbStub::GdbStub(Cpu& cpu, const Endpoint& where, Hooks hooks)
-    : cpu_(cpu), hooks_(std::move(hooks)), session_(cpu, Session::Hooks{hooks_.stats}) {
+    : cpu_(cpu), hooks_(std::move(hooks)), session_(cpu, Session::Hooks{hooks_.stats, hooks_.screendump}) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

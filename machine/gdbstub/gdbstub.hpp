@@ -36,6 +36,7 @@ public:
     struct Hooks {
         std::function<void()> kill;              // gdb `kill`: end lift86
         std::function<std::string()> stats;      // extra lines for `monitor stats`
+        std::function<std::string(const std::string& path)> screendump;   // `monitor screendump FILE`
     };
     // Binds and listens (throws StubError). Prints "lift86: gdb stub listening on HOST:PORT".
     GdbStub(Cpu& cpu, const Endpoint& where, Hooks hooks);

@@ -22,6 +22,7 @@ const char kHelp[] =
     "  tlb             the valid softmmu TLB entries (linear page -> physical page)\n"
     "  xp ADDR [LEN]   hex dump of LEN (default 64, at most 4096) bytes of physical memory\n"
     "  stats           instructions retired, blocks and instructions decoded\n"
+    "  screendump FILE write the screen as PNG now (QEMU's screendump)\n"
     "  help            this text\n"
     "Numbers are hex with or without 0x.\n";
 
@@ -175,6 +176,12 @@ std::string Session::monitor(std::string_view cmd) {
                                     cpu_.icount, cpu_.blocks->size(), cpu_.blocks->decoded_insns());
         if (hooks_.stats) o += hooks_.stats();
         return o;
+    }
+    if (w[0] == "screendump") {
+        if (w.size() != 2) return "usage: screendump FILE.png\n";
+        if (!hooks_.screendump) return "no display on this machine\n";
+        std::string err = hooks_.screendump(w[1]);
+        return err.empty() ? fmt::format("screen written to {}\n", w[1]) : err + "\n";
     }
     return fmt::format("unknown monitor command '{}'; try 'monitor help'\n", w[0]);
 }

@@ -24,6 +24,8 @@ public:
     // What the machine offers beyond the CPU: optional.
     struct Hooks {
         std::function<std::string()> stats;   // extra lines for `monitor stats`
+        // `monitor screendump FILE.png`: writes the screen now; returns "" or a one-line error.
+        std::function<std::string(const std::string& path)> screendump;
     };
     enum class Action { None, Resume, Detach, Kill };
     struct Result {

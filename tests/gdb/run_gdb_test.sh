@@ -105,7 +105,7 @@ if [ -n "$raw" ]; then
     rc=$?
     [ $rc -eq 124 ] || [ $rc -eq 137 ] && fail "the raw protocol client did not finish within ${GDB_TIMEOUT}s"
 else
-    sed "s/@PORT@/$PORT/g" "$script" >"$work/script.gdb"
+    sed -e "s/@PORT@/$PORT/g" -e "s|@WORK@|$work|g" "$script" >"$work/script.gdb"
     # The feeder writes one command at a time; gdb reads them from a pipe, not a terminal.
     {
         while IFS= read -r line || [ -n "$line" ]; do

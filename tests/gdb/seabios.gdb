@@ -9,4 +9,5 @@ continue
 info registers eip cs
 x/i 0x7c20
 monitor stats
+monitor screendump @WORK@/screen.png
 continue
