@@ -130,6 +130,16 @@ uint32_t operand(uint32_t off, unsigned osize) { return osize == 2 ? off & 0xFFF
 
 }  // namespace
 
+// JMP/CALL to a task gate or a TSS descriptor: a task switch (SDM vol.3 7.3).
+static void task_transfer(Cpu& c, const Descriptor& d, uint16_t sel, TaskSource source) {
+    if (d.type() == kTaskGate) {
+        check_gate_access(c, d, sel);
+        switch_to_tss_of_gate(c, d, source);
+    } else {
+        switch_to_tss(c, d, sel, source);
+    }
+}
+
 // ---------------------------------------------------------------- JMP far
 
 void Cpu::far_jump(uint16_t sel, uint32_t off, unsigned osize) {
@@ -168,14 +178,11 @@ void Cpu::far_jump(uint16_t sel, uint32_t off, unsigned osize) {
         return;
     }
     case kTaskGate:
-        check_gate_access(*this, d, sel);
-        switch_to_tss_of_gate(*this, d, kTaskJmp);
-        return;
     case kTss16:
     case kTss32:
     case kTss16Busy:
     case kTss32Busy:
-        switch_to_tss(*this, d, sel, kTaskJmp);
+        task_transfer(*this, d, sel, kTaskJmp);
         return;
     default:
         fault(kGP, sel_error(sel));
@@ -218,14 +225,11 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osize) {
     case kCallGate32:
         break;   // below
     case kTaskGate:
-        check_gate_access(*this, d, sel);
-        switch_to_tss_of_gate(*this, d, kTaskCall);
-        return;
     case kTss16:
     case kTss32:
     case kTss16Busy:
     case kTss32Busy:
-        switch_to_tss(*this, d, sel, kTaskCall);
+        task_transfer(*this, d, sel, kTaskCall);
         return;
     default:
         fault(kGP, sel_error(sel));
