@@ -375,12 +375,12 @@ void Machine::wait_serial_input() {
 int Machine::run_loop() {
     constexpr uint64_t kSlice = 20000;   // instructions between device/event checks at most
     // A TCP serial server waits for its client now, as QEMU does; a terminal goes raw after
-    // those waits, so that Ctrl-C still ends lift86 while it waits.
+    // all the waits (this one and -S), so that Ctrl-C still ends lift86 while it waits.
     for (auto& s : serial_)
         if (s && !dynamic_cast<StdioBackend*>(s.get())) s->start();
+    if (gdb_) gdb_->start(cfg.gdb_wait);   // -S: gdb first
     for (auto& s : serial_)
         if (s && dynamic_cast<StdioBackend*>(s.get())) s->start();
-    if (gdb_) gdb_->start(cfg.gdb_wait);   // -S: gdb first
     for (;;) {
         if (exit_) break;
         if (reset_pending_) {
