@@ -69,13 +69,36 @@ void parse_device(const std::string& spec, MachineConfig& cfg) {
     }
 }
 
-// The guest booted when lift86 is run with no arguments: the demo program set-up builds.
-std::string default_guest() {
+// The folder of the lift86 binary: set-up puts the default guests beside it.
+std::filesystem::path exe_dir() {
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return {};
-    auto p = exe.parent_path() / "guests" / "default.elf";
-    return std::filesystem::exists(p) ? p.string() : std::string();
+    return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+// What lift86 boots with no arguments: Debian's Linux with a busybox shell on the terminal when
+// set-up has prepared it (build/linux-guest), else the compute demo (build/guests/default.elf).
+bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag) {
+    const std::filesystem::path dir = exe_dir();
+    if (dir.empty()) return false;
+    const auto linux_dir = dir / "linux-guest";
+    if (std::filesystem::exists(linux_dir / "vmlinuz") && std::filesystem::exists(linux_dir / "initrd.gz")) {
+        cfg.kernel = (linux_dir / "vmlinuz").string();
+        cfg.initrd = (linux_dir / "initrd.gz").string();
+        // The console on the serial port (the terminal), no ACPI/APIC (lift86 offers neither yet).
+        cfg.append = "console=ttyS0 noapic nolapic acpi=off isapnp=0 cryptomgr.notests quiet";
+        if (mem_flag == "128") cfg.ram_mb = 256;
+        if (cfg.serial == "none") cfg.serial = "stdio";
+        cfg.no_reboot = true;   // `reboot -f` in the guest ends lift86 (there is no ACPI poweroff yet)
+        cfg.display = "none";   // a firmware-less boot leaves VGA uninitialised: the console is serial
+        return true;
+    }
+    const auto demo = dir / "guests" / "default.elf";
+    if (!std::filesystem::exists(demo)) return false;
+    cfg.kernel = demo.string();
+    if (cfg.debugcon == "none") cfg.debugcon = "stdio";
+    cfg.debug_exit = true;
+    return true;
 }
 
 }  // namespace
@@ -195,11 +218,8 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     if (cfg.bios == "none" && (cfg.drives.empty() || cfg.drives[0].index != 0 || cfg.drives[0].media != DriveSpec::Media::Disk))
         throw CliError("-bios none runs the boot sector of the first hard disk: give -hda");
     if (cfg.bios.empty() && cfg.kernel.empty() && cfg.drives.empty()) {
-        cfg.kernel = default_guest();
-        if (cfg.kernel.empty())
+        if (!use_default_guest(cfg, mem))
             throw CliError("no guest given (-kernel, -bios, -hda or -cdrom) and no default guest next to the lift86 binary; run the README's set-up command");
-        if (cfg.debugcon == "none") cfg.debugcon = "stdio";
-        cfg.debug_exit = true;
     }
     return true;
 }
