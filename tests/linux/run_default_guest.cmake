@@ -1,6 +1,8 @@
 # `lift86` with no arguments boots the Linux guest to a shell on the terminal (issue 4's default
 # guest): types `uname -a` and `reboot -f` on its serial input and expects the kernel's answer and
-# lift86 ending by itself (a guest reboot ends the default run).
+# lift86 ending by itself (a guest reboot ends the default run). The input starts with 64 empty
+# lines: bytes typed before the kernel's 8250 driver opens the port are lost (FIFO resets), as on
+# hardware and on QEMU, so the commands must come after some slack.
 if(NOT EXISTS ${GUEST}/vmlinuz)
   if("$ENV{CI}" STREQUAL "true")
     message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
