@@ -11,6 +11,7 @@ PKGS=(
   nasm gcc-multilib                                          # guest test programs
   libunicorn-dev                                             # per-instruction oracle in tests
   qemu-system-x86                                            # reference for guest tests and bench/
+  bc python3                                                 # bench/ scripts
   cpio kmod fdisk dosfstools mtools syslinux syslinux-common # Linux test guest (scripts/make-*.sh)
 )
 missing=()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Linux boot benchmark (issue 4): host seconds to the guest's ready banner (userland reached) and
+# to the end of its scripted check, lift86 against qemu-system-i386 -accel tcg with the same
+# kernel, initramfs, memory and command line, in one run, printed as ratios. Not a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build/lift86 ] || scripts/build.sh
+cmake --build build --target linux_guest >/dev/null
+G=build/linux-guest
+APPEND="console=ttyS0 noapic nolapic acpi=off isapnp=0 cryptomgr.notests lift86.check=1"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+measure() {   # name, command...
+    local name=$1; shift
+    python3 tests/linux/time-boot.py --timeout 900 --expected tests/linux/check.expected -- "$@" > "$out/$name" || true
+}
+measure lift86 build/lift86 -m 256 -kernel $G/vmlinuz -initrd $G/initrd.gz -append "$APPEND" \
+    -serial stdio -display none -no-reboot --stats
+if command -v qemu-system-i386 >/dev/null; then
+    measure qemu qemu-system-i386 -M pc -m 256 -accel tcg -kernel $G/vmlinuz -initrd $G/initrd.gz -append "$APPEND" \
+        -display none -serial stdio -no-reboot
+fi
+val() { sed -n "s/^$2=\([0-9.]*\).*/\1/p" "$out/$1"; }
+printf '%-8s %10s %10s %10s\n' "" "ready_s" "done_s" "cpu_s"
+for n in lift86 qemu; do
+    [ -f "$out/$n" ] && printf '%-8s %10s %10s %10s\n' "$n" "$(val $n ready_s)" "$(val $n done_s)" "$(val $n cpu_s)"
+done
+if [ -f "$out/qemu" ]; then
+    for k in ready_s done_s; do
+        l=$(val lift86 $k); q=$(val qemu $k)
+        [ -n "$l" ] && [ -n "$q" ] && printf 'ratio lift86/qemu %s: %.2f (lower is better)\n' "$k" "$(echo "$l / $q" | bc -l)"
+    done
+fi
