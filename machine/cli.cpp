@@ -137,7 +137,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_flag("--nographic", nographic, "no display; serial console on the terminal");
     app.add_flag("--no-reboot", cfg.no_reboot, "end lift86 instead of resetting the guest (exit status 4 on triple fault)");
     app.add_option("--engine", cfg.engine, "execution engine: interp")->capture_default_str();
-    app.add_option("--trace", trace, "comma-separated trace points on stderr: insn, int, io");
+    app.add_option("--trace", trace, "comma-separated trace points on stderr: insn, int, io, post (POST codes on port 0x80)");
     app.add_option("--max-insns", cfg.max_insns, "stop after N guest instructions (exit status 3)");
     app.add_option("--clock", clock, "machine clock: virtual (reproducible) or host (wall clock)")->capture_default_str();
     app.add_flag("--stats", cfg.stats, "print instructions retired, blocks decoded and guest MIPS at exit");
@@ -194,7 +194,8 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     for (size_t start = 0; !trace.empty() && start <= trace.size();) {
         size_t p = trace.find(',', start);
         std::string t = trace.substr(start, p == std::string::npos ? std::string::npos : p - start);
-        if (t != "insn" && t != "int" && t != "io") throw CliError(fmt::format("unknown trace point '{}' (insn, int, io)", t));
+        if (t != "insn" && t != "int" && t != "io" && t != "post")
+            throw CliError(fmt::format("unknown trace point '{}' (insn, int, io, post)", t));
         cfg.trace.insert(t);
         if (p == std::string::npos) break;
         start = p + 1;

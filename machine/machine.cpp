@@ -192,10 +192,14 @@ void Machine::wire_devices() {
                        err < 0 ? std::string("-") : fmt::format("{:04x}", err), cpu.seg[CS].sel, cpu.eip, cpu.icount);
         };
     }
-    if (cfg.trace.count("io")) {
-        io.trace = [this](bool write, uint16_t port, uint32_t v, unsigned size) {
-            fmt::print(stderr, "io   {} port {:04x} {:0{}x} at {:04x}:{:08x}\n", write ? "out" : "in ", port, v, size * 2,
-                       cpu.seg[CS].sel, cpu.insn_eip);
+    const bool trace_io = cfg.trace.count("io"), trace_post = cfg.trace.count("post");
+    if (trace_io || trace_post) {
+        io.trace = [this, trace_io, trace_post](bool write, uint16_t port, uint32_t v, unsigned size) {
+            if (trace_io)
+                fmt::print(stderr, "io   {} port {:04x} {:0{}x} at {:04x}:{:08x}\n", write ? "out" : "in ", port, v, size * 2,
+                           cpu.seg[CS].sel, cpu.insn_eip);
+            // POST codes: firmware writes its progress to port 0x80 (the PC's diagnostic port).
+            if (trace_post && write && port == 0x80) fmt::print(stderr, "post {:02x}\n", v & 0xFF);
         };
     }
 }
