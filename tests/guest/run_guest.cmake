@@ -36,6 +36,9 @@ if(KIND STREQUAL "lift86")
   if(FIRMWARE)
     list(APPEND cmd -bios ${FIRMWARE})   # e.g. "none": a boot sector run without firmware
   endif()
+  if(BOOT_FLAG STREQUAL "-hda")
+    list(APPEND cmd -snapshot)   # tests share disk images and run in parallel: never write them
+  endif()
 elseif(KIND STREQUAL "qemu")
   set(cmd "${EMULATOR}" -M pc -cpu pentium2 -m 128 -accel tcg -kernel "${KERNEL}" ${common})
 else()
