@@ -17,7 +17,6 @@ constexpr uint16_t REPNE = 1 << 3;   // F2
 constexpr uint16_t LOCK = 1 << 4;
 constexpr uint16_t MEM = 1 << 5;     // the r/m operand is memory
 constexpr uint16_t ENDS_BLOCK = 1 << 6;
-constexpr uint16_t CROSSES_PAGE = 1 << 7;
 }  // namespace insn_flag
 
 constexpr uint8_t kNoReg = 0xFF;

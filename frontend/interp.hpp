@@ -46,8 +46,11 @@ template <class S> Handler pick_s(unsigned size) {
 }
 template <class S> Handler pick_w(bool o32) { return o32 ? &S::template f<uint32_t> : &S::template f<uint16_t>; }
 
-// Binder helpers: register operand numbers into Insn.reg / Insn.rm.
-inline void set_reg_from(Insn& i, const OpView& o) { i.reg = o.reg; }
-inline void set_rm_from(Insn& i, const OpView& o) { i.rm = o.reg; }
+// Binder helper for an r/m operand: records its register number in Insn.rm when it is a
+// register, and says whether it is memory (the MEM template argument of the handler).
+inline bool rm_of(const OpView& o, Insn& i) {
+    if (o.kind == OpKind::Gpr) i.rm = o.reg;
+    return o.kind == OpKind::Mem;
+}
 
 }  // namespace lift86

@@ -483,15 +483,8 @@ template <int OP> Handler sh_pick(const DecodedView& v, Insn& i) {
     return pick_sm<Shift<OP, false>>(d.size, d.kind == OpKind::Mem);
 }
 
-// r/m operand in op[0]: records the register number when it is a register.
-inline bool rm0(const DecodedView& v, Insn& i) {
-    if (v.op[0].kind == OpKind::Gpr) i.rm = v.op[0].reg;
-    return v.op[0].kind == OpKind::Mem;
-}
-inline bool rm1(const DecodedView& v, Insn& i) {
-    if (v.op[1].kind == OpKind::Gpr) i.rm = v.op[1].reg;
-    return v.op[1].kind == OpKind::Mem;
-}
+inline bool rm0(const DecodedView& v, Insn& i) { return rm_of(v.op[0], i); }   // r/m is operand 0
+inline bool rm1(const DecodedView& v, Insn& i) { return rm_of(v.op[1], i); }   // r/m is operand 1
 
 }  // namespace
 

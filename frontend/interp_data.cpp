@@ -241,11 +241,6 @@ void h_sti(Cpu& c, const Insn&) {
 }
 void h_nop(Cpu&, const Insn&) {}
 
-inline bool rm_of(const OpView& o, Insn& i) {
-    if (o.kind == OpKind::Gpr) i.rm = o.reg;
-    return o.kind == OpKind::Mem;
-}
-
 }  // namespace
 
 Handler bind_data(const DecodedView& v, Insn& i) {

@@ -531,7 +531,7 @@ Handler bind_system(const DecodedView& v, Insn& i) {
     const OpView &a = v.op[0], &b = v.op[1];
     const bool mem0 = v.n >= 1 && a.kind == OpKind::Mem;
     // r/m operand in operand 0 (register number into Insn.rm).
-    auto rm0 = [&] { if (a.kind == OpKind::Gpr) i.rm = a.reg; return mem0; };
+    auto rm0 = [&] { return rm_of(a, i); };
     switch (v.mnemonic) {
     case ZYDIS_MNEMONIC_IN:
         if (v.n != 2 || a.kind != OpKind::Gpr) return nullptr;

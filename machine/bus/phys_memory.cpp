@@ -106,14 +106,12 @@ uint32_t PhysMemory::read(PhysAddr a, unsigned size) {
     return v;
 }
 
-void PhysMemory::write_slow_byte(PhysAddr a, uint8_t v) { write(a, v, 1); }
-
 void PhysMemory::write(PhysAddr a, uint32_t value, unsigned size) {
     a &= a20_mask_;
     Page& p = pages_[a >> kPageBits];
     uint32_t off = a & kPageMask;
     if (off + size > kPageSize) {
-        for (unsigned i = 0; i < size; i++) write_slow_byte(a + i, uint8_t(value >> (8 * i)));
+        for (unsigned i = 0; i < size; i++) write(a + i, uint8_t(value >> (8 * i)), 1);
         return;
     }
     switch (p.kind) {

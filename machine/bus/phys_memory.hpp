@@ -99,7 +99,6 @@ public:
 
 private:
     void notify_map_change() { if (on_map_change) on_map_change(); }
-    void write_slow_byte(PhysAddr a, uint8_t v);
 
     uint32_t ram_size_;
     uint8_t* ram_ = nullptr;
