@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Linux boot benchmark (issue 4): host seconds to the guest's ready banner (userland reached) and
 # to the end of its scripted check, lift86 against qemu-system-i386 -accel tcg with the same
-# kernel, initramfs, memory and command line, in one run, printed as ratios. Not a test.
+# kernel, initramfs, memory and command line, in one run, printed as ratios. Then one more lift86
+# boot with --profile (not timed): where the boot's time goes, per boot phase, CPU mode, hot block
+# and device (docs/profile.md); the full report is kept in build/boot-profile.txt. Not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/lift86 ] || scripts/build.sh
@@ -31,4 +33,23 @@ if [ -f "$out/qemu" ]; then
         l=$(val lift86 $k); q=$(val qemu $k)
         [ -n "$l" ] && [ -n "$q" ] && printf 'ratio lift86/qemu %s: %.2f (lower is better)\n' "$k" "$(echo "$l / $q" | bc -l)"
     done
+fi
+
+# Where lift86's boot spends its time: a third run, with --profile (its timings are not compared).
+PROFILE=build/boot-profile.txt
+measure lift86_profile build/lift86 -m 256 -kernel $G/vmlinuz -initrd $G/initrd.gz -append "$APPEND" \
+    -serial stdio -display none -no-reboot --profile "$PROFILE"
+if [ -s "$PROFILE" ]; then
+    echo
+    echo "profile of the lift86 boot (summary; full report with the disassembly: $PROFILE)"
+    # Everything up to the hot blocks; of those, the summary line and the ten hottest headers;
+    # the ten devices that took the most host time.
+    awk '/^== Hottest blocks/ { hot = 1; print; next }
+         /^== Time in devices/ { hot = 0; dev = 1; print "" }
+         hot && (/^blocks needed/ || /^\(/ || (/^#/ && ++h <= 10)) { print; next }
+         hot { next }
+         dev && /^(port|mmio|event|display) / && ++d > 10 { next }
+         { print }' "$PROFILE"
+else
+    echo "lift86 --profile wrote no report"
 fi

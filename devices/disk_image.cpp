@@ -17,25 +17,52 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-// The advisory lock. OFD locks belong to the open file description, so they conflict between
-// two opens in the same process too (a second drive on the same image) and are not dropped
-// when some other descriptor for the file is closed, unlike classic POSIX record locks.
+// The advisory lock, in QEMU's protocol (block/file-posix.c raw_apply_lock_bytes /
+// raw_check_lock_bytes), so lift86 and QEMU running on the same image see each other: every
+// user takes a shared lock on byte 100+p for each permission p it uses and on byte 200+p for each
+// permission it does not let others have. A user conflicts when someone holds 200+p for a p it
+// uses, or 100+p for a p it refuses to share. Permissions (QEMU's BLK_PERM_* bit numbers):
+// 0 consistent read, 1 write, 2 write-unchanged, 3 resize. lift86 refuses to share write and
+// resize (QEMU's share-rw=off), so a writer excludes every other user, readers share with readers.
+// A lock on the whole file instead would look to QEMU as if lift86 refused everything, even to
+// another reader. OFD locks belong to the open file description, so they also conflict between
+// two opens in one process (a second drive on the same image).
 // Returns 0, or the errno of a conflict; lock-less file systems (ENOLCK/EINVAL/ENOTSUP) are
 // treated as success: there is nothing better to do.
-int take_lock(int fd, bool exclusive) {
+int take_lock(int fd, bool writer) {
 #ifdef F_OFD_SETLK
-    struct flock fl {};
-    fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = 0;
-    fl.l_len = 0;   // the whole file
-    if (fcntl(fd, F_OFD_SETLK, &fl) == 0) return 0;
-#else
-    if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) return 0;
-#endif
-    int e = errno;
-    if (e == EAGAIN || e == EACCES || e == EWOULDBLOCK) return e;
+    constexpr off_t kPermBase = 100, kSharedBase = 200;
+    enum : unsigned { kRead = 1u << 0, kWrite = 1u << 1, kWriteUnchanged = 1u << 2, kResize = 1u << 3 };
+    const unsigned used = writer ? kRead | kWrite | kWriteUnchanged : kRead;
+    const unsigned unshared = kWrite | kResize;
+    auto lock_byte = [fd](off_t at, int cmd, short type) -> int {
+        struct flock fl {};
+        fl.l_type = type;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = at;
+        fl.l_len = 1;
+        if (fcntl(fd, cmd, &fl) != 0) return errno;
+        return cmd == F_OFD_GETLK && fl.l_type != F_UNLCK ? EAGAIN : 0;
+    };
+    for (unsigned bit = 0; bit < 4; bit++) {
+        if (used & (1u << bit))
+            if (int e = lock_byte(kPermBase + bit, F_OFD_SETLK, F_RDLCK)) return e;
+        if (unshared & (1u << bit))
+            if (int e = lock_byte(kSharedBase + bit, F_OFD_SETLK, F_RDLCK)) return e;
+    }
+    // Someone else refusing what we use, or using what we refuse (a write-lock probe finds any
+    // other holder's shared lock; our own OFD locks never conflict with ourselves).
+    for (unsigned bit = 0; bit < 4; bit++) {
+        if (used & (1u << bit))
+            if (int e = lock_byte(kSharedBase + bit, F_OFD_GETLK, F_WRLCK)) return e;
+        if (unshared & (1u << bit))
+            if (int e = lock_byte(kPermBase + bit, F_OFD_GETLK, F_WRLCK)) return e;
+    }
     return 0;
+#else
+    if (flock(fd, (writer ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0) return 0;
+    return errno == EWOULDBLOCK ? errno : 0;
+#endif
 }
 
 }  // namespace

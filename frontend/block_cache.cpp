@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "frontend/cpu.hpp"
+#include "frontend/cpu_profile.hpp"
 #include "frontend/decoder.hpp"
 
 namespace lift86 {
@@ -72,6 +73,10 @@ Block* BlockCache::decode(uint32_t lin, uint32_t phys, uint8_t mode) {
     auto blk = std::make_unique<Block>();
     blk->phys = phys;
     blk->mode = mode;
+    blk->lin = lin;
+    blk->eip = cpu_.eip;
+    blk->cs_sel = cpu_.seg[CS].sel;
+    blk->cpu_mode = CpuProfile::mode_of(cpu_.pe, cpu_.vm86, cpu_.cpl, cpu_.code32);
     const uint32_t page_end = (lin & ~kPageMask) + kPageSize;
     uint32_t cur = lin;
     uint8_t buf[16];
@@ -92,12 +97,14 @@ Block* BlockCache::decode(uint32_t lin, uint32_t phys, uint8_t mode) {
             }
         }
         blk->insns.push_back(insn);
+        if (keep_code) blk->code.insert(blk->code.end(), buf, buf + insn.len);
         cur += insn.len;
         if (insn.flags & insn_flag::ENDS_BLOCK) break;
         if (cur >= page_end) break;
     }
     blk->bytes = cur - lin;
     decoded_insns_ += blk->insns.size();
+    decoded_blocks_++;
     Block* raw = blk.get();
     const uint32_t first_len = std::min<uint32_t>(blk->bytes, kPageSize - (phys & kPageMask));
     note_code(phys, first_len, raw);
@@ -113,6 +120,8 @@ void BlockCache::retire(std::unique_ptr<Block> b) {
     if (f == b.get()) f = nullptr;
     if (last_ == b.get()) last_ = nullptr;
     gen_++;
+    dropped_blocks_++;
+    if (on_drop) on_drop(*b);
     graveyard_.push_back(std::move(b));
 }
 
@@ -158,6 +167,9 @@ void BlockCache::invalidate_page(uint32_t page) {
 void BlockCache::flush() {
     gen_++;
     last_ = nullptr;
+    flushes_++;
+    if (on_drop)
+        for (auto& [k, b] : map_) on_drop(*b);
     for (auto& [k, b] : map_) graveyard_.push_back(std::move(b));
     map_.clear();
     for (auto& [page, p] : by_page_) cpu_.mem.clear_code(page);

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <bitset>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +23,14 @@ struct Block {
     uint32_t bytes = 0;
     uint64_t execs = 0;
     std::vector<Insn> insns;
+    // Where the block was first decoded (for --profile and debugging): linear address, CS:EIP
+    // and CPU mode (a CpuProfile::Mode). Counted only while profiling: instructions retired by
+    // executions of this block (exact, unlike execs x length: early exits count).
+    uint32_t lin = 0, eip = 0;
+    uint16_t cs_sel = 0;
+    uint8_t cpu_mode = 0;
+    uint64_t retired = 0;
+    std::vector<uint8_t> code;    // the instruction bytes, kept only while profiling (keep_code)
     static constexpr uint32_t kNone = 0xFFFFFFFFu;
     // Block chaining: the blocks that followed this one, remembered with everything their
     // lookup depended on, so the next lookup skips the TLB and the hash table.
@@ -52,6 +61,19 @@ public:
     void flush();
     size_t size() const { return map_.size(); }
     uint64_t decoded_insns() const { return decoded_insns_; }
+    uint64_t decoded_blocks() const { return decoded_blocks_; }
+    uint64_t dropped_blocks() const { return dropped_blocks_; }   // invalidated one by one (SMC, remaps)
+    uint64_t flushes() const { return flushes_; }
+
+    // --profile: the block the run loop looked up last (null when it has been dropped since),
+    // every live block, a hook that sees each block as it is dropped or flushed (so its counts
+    // outlive it), and whether decode() keeps each block's bytes for the disassembly.
+    Block* last() const { return last_; }
+    template <class F> void for_each_block(F&& f) const {
+        for (const auto& [k, b] : map_) f(*b);
+    }
+    std::function<void(const Block&)> on_drop;
+    bool keep_code = false;
 
 private:
     Block* lookup_slow();
@@ -71,6 +93,7 @@ private:
     // Invalidated blocks may still be executing: they are freed at the next lookup.
     std::vector<std::unique_ptr<Block>> graveyard_;
     uint64_t decoded_insns_ = 0;
+    uint64_t decoded_blocks_ = 0, dropped_blocks_ = 0, flushes_ = 0;
     uint64_t gen_ = 0;          // bumped whenever a block is dropped
     Block* last_ = nullptr;     // the block looked up last (its successors are recorded)
 };

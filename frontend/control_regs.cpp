@@ -31,6 +31,7 @@ void Cpu::set_cr0(uint32_t v) {
     if ((v & cr0::NW) && !(v & cr0::CD)) fault(kGP, 0);
     const uint32_t changed = cr0 ^ v;
     cr0 = v;
+    if (changed & v & cr0::PE) cs_from_real_mode = true;
     // PG and PE change what a linear address means; WP changes which supervisor writes may
     // hit the TLB's write entries (filled with CR0.WP=0 semantics). SDM vol.3 4.10.4.1: a MOV
     // to CR0 that changes PG invalidates the TLBs.

@@ -2,6 +2,7 @@
 #include "frontend/cpu.hpp"
 
 #include "frontend/block_cache.hpp"
+#include "frontend/cpu_profile.hpp"
 
 namespace lift86 {
 
@@ -43,7 +44,7 @@ void Cpu::update_mode() {
     pe = cr0 & cr0::PE;
     vm86 = pe && (eflags & fl::VM);
     paging = pe && (cr0 & cr0::PG);
-    cpl = !pe ? 0 : vm86 ? 3 : (seg[CS].sel & 3);
+    cpl = !pe ? 0 : vm86 ? 3 : cs_from_real_mode ? 0 : (seg[CS].sel & 3);
     code32 = pe && !vm86 && (seg[CS].attr & attr::DB);
     stack32 = seg[SS].attr & attr::DB;
     mmu_user = cpl == 3;
@@ -198,7 +199,11 @@ void Cpu::fetch_code(uint32_t lin, uint8_t* buf, unsigned n) {
     }
 }
 
-void Cpu::exec_block_at_eip(uint64_t budget_left) {
+// One block, with the --profile bookkeeping around it compiled in only for the profiling
+// instance: the normal run pays a single pointer test per block (in exec_block_at_eip).
+template <bool kProfiled>
+void Cpu::exec_block(uint64_t budget_left) {
+    if constexpr (kProfiled) profile_block_begin();
     const bool trap = eflags & fl::TF;
     insn_eip = eip;   // a fetch fault in lookup() restarts here
     try {
@@ -243,6 +248,70 @@ void Cpu::exec_block_at_eip(uint64_t budget_left) {
         eip = insn_eip;
         deliver(f.vector, f.error_code, false);
     }
+    if constexpr (kProfiled) profile_block_end();
+}
+
+void Cpu::exec_block_at_eip(uint64_t budget_left) {
+    if (LIFT86_UNLIKELY(profile != nullptr)) exec_block<true>(budget_left);
+    else exec_block<false>(budget_left);
+}
+
+// --profile: the mode and boot phase of the block about to run (docs/profile.md). A phase
+// change is decided here, where the block's first instruction is known, and committed when the
+// block has retired an instruction (a fetch fault retires none: the block runs again later).
+void Cpu::profile_block_begin() {
+    using P = CpuProfile;
+    P& p = *profile;
+    const P::Mode m = P::mode_of(pe, vm86, cpl, code32);
+    if (m != p.mode) {
+        p.close_interval(P::host_ns());
+        p.mode = m;
+    }
+    p.block_icount = icount;
+    p.block_mode = m;
+    p.pending = P::kNumPhases;
+    if (p.phase == P::kUserSpace) return;   // the last phase: nothing left to detect
+    const uint32_t lin = seg[CS].base + eip;
+    P::Phase next = p.phase;
+    if (m == P::kUser) next = P::kUserSpace;
+    else if (p.phase == P::kKernel && p.kernel_tentative && m == P::kReal) next = p.before_kernel;
+    else if (p.phase < P::kKernel && m != P::kReal && m != P::kV86 && lin >= 0x100000) next = P::kKernel;
+    if (next == P::kFirmware && m == P::kReal && lin == 0x7C00) next = P::kBootLoader;   // the boot sector
+    if (next == p.phase) return;
+    p.pending = next;
+    p.pending_entry = P::Entry{true, icount, time_ns ? time_ns() : icount, P::host_ns(), seg[CS].sel, eip};
+}
+
+void Cpu::profile_block_end() {
+    using P = CpuProfile;
+    P& p = *profile;
+    const uint64_t n = icount - p.block_icount;
+    if (n == 0) return;
+    if (p.pending != P::kNumPhases) {
+        const P::Phase next = p.pending;
+        p.pending = P::kNumPhases;
+        p.close_interval(P::host_ns());
+        if (next == P::kKernel) {
+            p.kernel_tentative = true;
+            p.before_kernel = p.phase;
+            p.kernel_snapshot = p.rows[P::kKernel];
+            p.kernel_entry_snapshot = p.entered[P::kKernel];
+        } else if (p.phase == P::kKernel && next < P::kKernel) {
+            // Back in real mode: that was not the kernel. Its counts go to the phase before.
+            P::Row since_entry = p.rows[P::kKernel];
+            since_entry -= p.kernel_snapshot;
+            p.rows[next] += since_entry;
+            p.rows[P::kKernel] = p.kernel_snapshot;
+            p.entered[P::kKernel] = p.kernel_entry_snapshot;
+            p.kernel_tentative = false;
+        } else if (next == P::kUserSpace) {
+            p.kernel_tentative = false;
+        }
+        if (!p.entered[next].seen) p.entered[next] = p.pending_entry;
+        p.phase = next;
+    }
+    p.rows[p.phase].insns[p.block_mode] += n;
+    if (Block* b = blocks->last()) b->retired += n;   // null: the block was dropped while it ran
 }
 
 StopReason Cpu::run(uint64_t budget) {

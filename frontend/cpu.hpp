@@ -26,6 +26,7 @@
 namespace lift86 {
 
 class BlockCache;
+struct CpuProfile;
 
 // Exception vectors (SDM vol.3 6.3.1).
 enum Vector : uint8_t {
@@ -65,6 +66,7 @@ public:
     std::function<uint64_t()> time_ns;       // machine clock for RDTSC
     std::function<void()> on_ferr;           // x87 error with CR0.NE=0: FERR# -> IRQ13
     std::function<void(uint32_t eip, const Insn&)> trace_insn;   // --trace insn (slow path)
+    CpuProfile* profile = nullptr;   // --profile: counters kept per block (frontend/cpu_profile.hpp)
     // --trace int: every exception and interrupt as it is delivered (faults during delivery too).
     std::function<void(uint8_t vector, int32_t error_code, bool software, bool external)> trace_interrupt;
 
@@ -73,6 +75,11 @@ public:
     bool pe = false, vm86 = false, code32 = false, stack32 = false, paging = false;
     uint8_t mmu_user = 0;          // TLB class: CPL 3 accesses use the user entries
     uint32_t ip_mask = 0xFFFF;     // EIP wraps at 64 KiB in 16-bit code
+    // MOV CR0/LMSW set PE and CS has not been loaded since: the processor is in protected mode
+    // but still at CPL 0, whatever the low bits of the real-mode CS value are, until the far
+    // jump that loads CS (SDM vol.3 9.9.1 "Switching to Protected Mode"; CPL is the RPL of a
+    // CS *loaded* in protected mode).
+    bool cs_from_real_mode = false;
     void update_mode();
 
     // ---- execution ----
@@ -221,6 +228,9 @@ public:
 private:
     void take_interrupts();
     void exec_block_at_eip(uint64_t budget_left);
+    template <bool kProfiled> void exec_block(uint64_t budget_left);
+    void profile_block_begin();   // --profile: before and after each block (cold: only while profiling)
+    void profile_block_end();
     StopReason run_debug(uint64_t budget);   // run() while debug.active() (debug_points.cpp)
 };
 

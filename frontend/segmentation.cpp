@@ -16,6 +16,7 @@ void Cpu::set_seg_cache(Segment& sg, uint16_t sel, uint32_t base, uint32_t limit
     sg.attr = a;
     sg.null = false;
     derive_seg(sg, &sg == &seg[SS]);
+    if (&sg == &seg[CS]) cs_from_real_mode = false;   // CPL is CS.RPL again (update_mode)
 }
 
 // The offsets an access may touch and whether it may read or write (SDM vol.3 5.3, 3.4.5.1).

@@ -85,12 +85,14 @@ bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag) {
     if (std::filesystem::exists(linux_dir / "vmlinuz") && std::filesystem::exists(linux_dir / "initrd.gz")) {
         cfg.kernel = (linux_dir / "vmlinuz").string();
         cfg.initrd = (linux_dir / "initrd.gz").string();
-        // The console on the serial port (the terminal), no ACPI/APIC (lift86 offers neither yet).
-        cfg.append = "console=ttyS0 noapic nolapic acpi=off isapnp=0 cryptomgr.notests quiet";
+        // As QEMU boots -kernel: SeaBIOS, then lift86's option ROM (it costs ~8 M instructions,
+        // and SeaBIOS leaves the VGA in text mode for the kernel's console). In a window the
+        // console is the VGA screen and the keyboard; otherwise (-nographic, no screen) the serial
+        // port on the terminal. `poweroff` ends lift86 (ACPI), `reboot` restarts the machine.
+        const bool window = cfg.display == "sdl";
+        cfg.append = std::string(window ? "console=tty0" : "console=ttyS0") + " isapnp=0 cryptomgr.notests quiet";
         if (mem_flag == "128") cfg.ram_mb = 256;
-        if (cfg.serial == "none") cfg.serial = "stdio";
-        cfg.no_reboot = true;   // `reboot -f` in the guest ends lift86 (there is no ACPI poweroff yet)
-        cfg.display = "none";   // a firmware-less boot leaves VGA uninitialised: the console is serial
+        if (!window && cfg.serial == "none") cfg.serial = "stdio";
         return true;
     }
     const auto demo = dir / "guests" / "default.elf";
@@ -109,7 +111,8 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     bool nographic = false, version = false;
     app.add_option("-m", mem, "guest RAM in MiB (suffix M or G accepted)")->capture_default_str();
     app.add_option("--bios", cfg.bios, "firmware image (64 KiB to 256 KiB) mapped below 4 GiB and 1 MiB; default with a drive: SeaBIOS; 'none': run the first disk's boot sector directly");
-    app.add_option("--kernel", cfg.kernel, "multiboot kernel (ELF32 or a.out kludge) to boot directly");
+    app.add_option("--kernel", cfg.kernel, "Linux bzImage (booted by the firmware through lift86's option ROM, as QEMU does) or multiboot kernel (ELF32 or a.out kludge, entered directly)");
+    app.add_flag("--direct-boot", cfg.direct_boot, "enter a Linux -kernel directly in protected mode, without firmware (faster; also with -bios none)");
     app.add_option("--append", cfg.append, "kernel command line");
     app.add_option("--initrd", cfg.initrd, "initial ramdisk (a multiboot module for multiboot kernels)");
     std::string hd[4], cdrom;
@@ -141,6 +144,10 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
     app.add_option("--max-insns", cfg.max_insns, "stop after N guest instructions (exit status 3)");
     app.add_option("--clock", clock, "machine clock: virtual (reproducible) or host (wall clock)")->capture_default_str();
     app.add_flag("--stats", cfg.stats, "print instructions retired, blocks decoded and guest MIPS at exit");
+    app.add_option("--profile", cfg.profile,
+                   "write a profile when the run ends to FILE (or 'stderr'): instructions and host time per CPU mode "
+                   "and boot phase, the hottest blocks disassembled, time in devices (docs/profile.md)")
+        ->type_name("FILE|stderr");
     app.add_flag("--version", version, "print the version and exit");
     bool gdb_default = false;
     app.add_option("--gdb", cfg.gdb, "GDB stub on tcp::PORT or tcp:HOST:PORT (only 127.0.0.1 unless HOST is given)");
@@ -216,8 +223,10 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
         const bool screen = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
         cfg.display = screen && !nographic ? "sdl" : "none";
     }
-    if (cfg.bios == "none" && (cfg.drives.empty() || cfg.drives[0].index != 0 || cfg.drives[0].media != DriveSpec::Media::Disk))
-        throw CliError("-bios none runs the boot sector of the first hard disk: give -hda");
+    if (cfg.bios == "none" && cfg.kernel.empty() &&
+        (cfg.drives.empty() || cfg.drives[0].index != 0 || cfg.drives[0].media != DriveSpec::Media::Disk))
+        throw CliError("-bios none runs the boot sector of the first hard disk: give -hda (or -kernel)");
+    if (cfg.direct_boot && cfg.kernel.empty()) throw CliError("--direct-boot boots a -kernel: give -kernel");
     if (cfg.bios.empty() && cfg.kernel.empty() && cfg.drives.empty()) {
         if (!use_default_guest(cfg, mem))
             throw CliError("no guest given (-kernel, -bios, -hda or -cdrom) and no default guest next to the lift86 binary; run the README's set-up command");

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "devices/fw_cfg.hpp"
 #include "frontend/cpu.hpp"
+#include "roms/roms.hpp"
 
 namespace lift86 {
 
@@ -144,7 +146,8 @@ void load_multiboot(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, 
     // Memory map (flag bit 6): low RAM, the hole for VGA/ROM, high RAM.
     const uint32_t ram = mem.ram_size();
     struct [[gnu::packed]] MmapEntry { uint32_t size; uint64_t addr, len; uint32_t type; };
-    std::vector<MmapEntry> mmap = {{20, 0, 0x9FC00, 1}, {20, 0x9FC00, 0x400, 2}, {20, 0xF0000, 0x10000, 2}};
+    // 0xE0000-0xFFFFF: the BIOS area, where the board puts the ACPI tables (Machine::load_guest).
+    std::vector<MmapEntry> mmap = {{20, 0, 0x9FC00, 1}, {20, 0x9FC00, 0x400, 2}, {20, 0xE0000, 0x20000, 2}};
     if (ram > 0x100000) mmap.push_back({20, 0x100000, ram - 0x100000u, 1});
     uint32_t mmap_addr = cursor;
     place(mem, cursor, reinterpret_cast<const uint8_t*>(mmap.data()), mmap.size() * sizeof(MmapEntry), 0, name);
@@ -235,7 +238,8 @@ void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, cons
     }
     // e820 (boot_params.e820_table at 0x2D0, count at 0x1E8): low RAM, the VGA/BIOS hole, RAM.
     struct [[gnu::packed]] E820 { uint64_t addr, size; uint32_t type; };
-    std::vector<E820> e820 = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}};
+    // 0xE0000-0xFFFFF: the BIOS area, where the board puts the ACPI tables (Machine::load_guest).
+    std::vector<E820> e820 = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xE0000, 0x20000, 2}};
     if (mem.ram_size() > 0x100000) e820.push_back({0x100000, mem.ram_size() - 0x100000u, 1});
     bp[0x1E8] = uint8_t(e820.size());
     std::memcpy(bp.data() + 0x2D0, e820.data(), e820.size() * sizeof(E820));
@@ -259,6 +263,111 @@ void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, cons
     cpu.eip = code32_start;
     cpu.update_mode();
     cpu.flush_tlb();
+}
+
+bool has_linux_header(const std::vector<uint8_t>& img) {
+    return img.size() >= 0x208 && std::memcmp(img.data() + 0x202, "HdrS", 4) == 0;
+}
+
+void load_linux_fw_cfg(FwCfg& fw, uint32_t ram_size, const std::vector<uint8_t>& img, const std::string& name,
+                       const std::string& cmdline, const std::string& initrd_path) {
+    // fw_cfg keys of the Linux loader (QEMU include/standard-headers/linux/qemu_fw_cfg.h).
+    enum : uint16_t {
+        kCfgKernelAddr = 0x07, kCfgKernelSize = 0x08, kCfgInitrdAddr = 0x0A, kCfgInitrdSize = 0x0B, kCfgKernelData = 0x11,
+        kCfgInitrdData = 0x12, kCfgCmdlineAddr = 0x13, kCfgCmdlineSize = 0x14, kCfgCmdlineData = 0x15, kCfgSetupAddr = 0x16,
+        kCfgSetupSize = 0x17, kCfgSetupData = 0x18,
+    };
+    // Where things go for a bzImage of protocol 2.02+ (boot.rst, "Memory layout": the real-mode
+    // code at X = 0x10000 with its stack/heap up to X + 0x10000, the command line just above it,
+    // the protected-mode kernel at 1 MiB), as QEMU does for "high and recent" kernels.
+    constexpr uint32_t kRealAddr = 0x10000, kCmdlineAddr = 0x20000, kProtAddr = 0x100000;
+    // Room left at the top of RAM for what the firmware keeps there when it boots: SeaBIOS holds
+    // a high zone during POST (src/malloc.c) and gives back all but what its tables (ACPI,
+    // SMBIOS, ...) use before booting, a few KiB (4 KiB on lift86 today: "Returned ... bytes of
+    // ZoneHigh" in its log). Like QEMU (x86_load_linux's acpi_data_size), guess generously;
+    // the ROM still checks the top of RAM the firmware reports (INT 15h E801) and moves the
+    // initrd lower if the firmware kept more.
+    constexpr uint32_t kFirmwareReserve = 256 * 1024;
+
+    if (img.size() < 0x264 || !has_linux_header(img))
+        throw LoadError(fmt::format("'{}' is not a Linux kernel (no setup header)", name));
+    const uint16_t version = rd16(img, 0x206);
+    if (version < 0x0202 || !(img[0x211] & 0x01))
+        throw LoadError(fmt::format("'{}': Linux boot protocol {}.{:02} {}; -kernel needs a bzImage of protocol 2.02 or later",
+                                    name, version >> 8, version & 0xFF, version < 0x0202 ? "is too old" : "without LOADED_HIGH (a zImage)"));
+    // setup_sects 0 means 4 (boot.rst, "Details of header fields"); +1 for the boot sector.
+    const size_t setup_size = (size_t(img[0x1F1] ? img[0x1F1] : 4) + 1) * 512;
+    if (setup_size >= img.size())
+        throw LoadError(fmt::format("'{}': truncated Linux kernel (setup_sects says {} bytes of setup, the file has {})", name,
+                                    setup_size, img.size()));
+    // The setup code and its heap share one 64 KiB segment; the kernel's own link script
+    // (arch/x86/boot/setup.ld) refuses setup code over 0x8000 bytes.
+    if (setup_size > 0x8000)
+        throw LoadError(fmt::format("'{}': {} bytes of Linux setup code, over the boot protocol's 32 KiB", name, setup_size));
+    const uint32_t kernel_size = uint32_t(img.size() - setup_size);
+
+    // The command line: at most cmdline_size bytes (protocol 2.06+; 255 before), plus the NUL.
+    const uint32_t cmdline_max = version >= 0x0206 ? rd32(img, 0x238) : 255;
+    if (cmdline.size() > cmdline_max)
+        throw LoadError(fmt::format("the kernel command line is {} bytes; '{}' takes at most {}", cmdline.size(), name,
+                                    cmdline_max));
+
+    std::vector<uint8_t> setup(img.begin(), img.begin() + std::ptrdiff_t(setup_size));
+    auto put16 = [&](size_t off, uint16_t v) { std::memcpy(setup.data() + off, &v, 2); };
+    auto put32 = [&](size_t off, uint32_t v) { std::memcpy(setup.data() + off, &v, 4); };
+    setup[0x210] = 0xFF;                                   // type_of_loader: undefined (no assigned ID)
+    setup[0x211] |= 0x80;                                  // loadflags: CAN_USE_HEAP
+    put16(0x224, uint16_t(kCmdlineAddr - kRealAddr - 0x200));   // heap_end_ptr: heap up to the command line
+    put32(0x228, kCmdlineAddr);                            // cmd_line_ptr
+
+    // The initrd: as high as allowed, page aligned, below initrd_addr_max (protocol 2.03+;
+    // 0x37FFFFFF before; any 32-bit address with XLF_CAN_BE_LOADED_ABOVE_4G, 2.12+) and below
+    // what the firmware keeps; above the memory the kernel needs from 1 MiB (init_size, 2.10+:
+    // it decompresses itself there).
+    std::vector<uint8_t> initrd;
+    uint32_t initrd_addr = 0;
+    if (!initrd_path.empty()) {
+        initrd = read_file(initrd_path, "initrd");
+        uint64_t limit = version >= 0x0203 ? uint64_t(rd32(img, 0x22C)) + 1 : 0x38000000;
+        if (version >= 0x020C && (rd16(img, 0x236) & 0x02)) limit = uint64_t(1) << 32;
+        limit = std::min<uint64_t>(limit, ram_size > kFirmwareReserve ? ram_size - kFirmwareReserve : 0);
+        uint64_t kernel_end = uint64_t(kProtAddr) + kernel_size;
+        if (version >= 0x020A) kernel_end = std::max<uint64_t>(kernel_end, uint64_t(kProtAddr) + rd32(img, 0x260));
+        const uint64_t at = initrd.size() <= limit ? (limit - initrd.size()) & ~uint64_t(0xFFF) : 0;
+        if (initrd.size() > limit || at < kernel_end)
+            throw LoadError(fmt::format("initrd '{}' ({} KiB) does not fit in {} MiB of RAM with the kernel; raise -m", initrd_path,
+                                        (initrd.size() + 1023) >> 10, ram_size >> 20));
+        initrd_addr = uint32_t(at);
+        put32(0x218, initrd_addr);                         // ramdisk_image
+        put32(0x21C, uint32_t(initrd.size()));             // ramdisk_size
+    }
+
+    fw.add_u32(kCfgSetupAddr, kRealAddr);
+    fw.add_u32(kCfgSetupSize, uint32_t(setup_size));
+    fw.add_item(kCfgSetupData, std::move(setup));
+    fw.add_u32(kCfgKernelAddr, kProtAddr);
+    fw.add_u32(kCfgKernelSize, kernel_size);
+    fw.add_item(kCfgKernelData, std::vector<uint8_t>(img.begin() + std::ptrdiff_t(setup_size), img.end()));
+    fw.add_u32(kCfgInitrdAddr, initrd_addr);
+    fw.add_u32(kCfgInitrdSize, uint32_t(initrd.size()));
+    fw.add_item(kCfgInitrdData, std::move(initrd));
+    fw.add_u32(kCfgCmdlineAddr, kCmdlineAddr);
+    fw.add_u32(kCfgCmdlineSize, uint32_t(cmdline.size() + 1));
+    fw.add_item(kCfgCmdlineData, std::vector<uint8_t>(cmdline.c_str(), cmdline.c_str() + cmdline.size() + 1));
+
+    // The ROM, booted first: SeaBIOS names a fw_cfg ROM "/rom@<file>" in its boot order
+    // (bootprio_find_named_rom); devices already in "bootorder" keep their order after it.
+    const std::span<const uint8_t> rom = linuxboot_rom();
+    fw.add_file("genroms/linuxboot.bin", std::vector<uint8_t>(rom.begin(), rom.end()));
+    const std::string first = "/rom@genroms/linuxboot.bin\n";
+    std::string order;
+    if (int key = fw.file_key("bootorder"); key >= 0) {
+        const std::vector<uint8_t>& old = *fw.item(uint16_t(key));
+        order.assign(old.begin(), old.end());
+        while (!order.empty() && order.back() == '\0') order.pop_back();
+        for (size_t at; (at = order.find(first)) != std::string::npos;) order.erase(at, first.size());   // a reset re-adds it
+    }
+    fw.add_file("bootorder", first + order);
 }
 
 void load_boot_sector(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, const std::string& name) {

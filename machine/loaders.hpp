@@ -9,6 +9,7 @@
 namespace lift86 {
 
 class Cpu;
+class FwCfg;
 class PhysMemory;
 
 struct LoadError : std::runtime_error {
@@ -39,6 +40,23 @@ bool is_linux_kernel(const std::vector<uint8_t>& image);
 // machine's RAM; enters at code32_start with ESI = boot_params, flat __BOOT_CS/__BOOT_DS.
 void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& image, const std::string& name,
                 const std::string& cmdline, const std::string& initrd_path);
+
+// True when `image` carries a Linux setup header (the "HdrS" magic), whatever its protocol
+// version: such a file is meant as a Linux kernel, so a bad or too old one gets a Linux error.
+bool has_linux_header(const std::vector<uint8_t>& image);
+
+// QEMU's way of booting `-kernel bzImage` through firmware (QEMU hw/i386/x86.c x86_load_linux
+// with its linuxboot_dma option ROM): splits the bzImage into the real-mode setup, loaded at
+// 0x10000, and the protected-mode kernel, loaded at 1 MiB; patches the setup header for a boot
+// loader (boot.rst, "Details of header fields": type_of_loader, CAN_USE_HEAP, heap_end_ptr,
+// cmd_line_ptr at 0x20000, ramdisk_image/ramdisk_size); puts them, the initrd and the command
+// line in fw_cfg (FW_CFG_SETUP_*, KERNEL_*, INITRD_*, CMDLINE_*), and gives the firmware the
+// option ROM roms/linuxboot.asm as "genroms/linuxboot.bin", first in "bootorder" (kept entries
+// follow). The ROM copies everything into place at boot and enters the setup code in real mode.
+// `ram_size` is the guest's RAM below 4 GiB. Throws LoadError for a bad or too old kernel, an
+// unreadable initrd, a command line longer than the kernel takes, an initrd that does not fit.
+void load_linux_fw_cfg(FwCfg& fw_cfg, uint32_t ram_size, const std::vector<uint8_t>& image, const std::string& name,
+                       const std::string& cmdline, const std::string& initrd_path);
 
 // Loads the first sector of a disk image at 0000:7C00 and starts there in real mode with DL=80h,
 // for firmware-less tests of boot code that talks to the hardware (or port 0xE9) directly.

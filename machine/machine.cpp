@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "frontend/block_cache.hpp"
+#include "devices/acpi_pm.hpp"
 #include "devices/ata.hpp"
 #include "devices/atapi.hpp"
 #include "devices/cmos_rtc.hpp"
@@ -26,13 +27,17 @@
 #include "devices/port61.hpp"
 #include "devices/port92.hpp"
 #include "devices/uart16550.hpp"
+#include "machine/acpi_tables.hpp"
 #include "machine/gdbstub/gdbstub.hpp"
 #include "machine/loaders.hpp"
+#include "machine/profile.hpp"
 #include "machine/serial_backend.hpp"
+#include "roms/roms.hpp"
 
 namespace lift86 {
 
 static constexpr const char* kDefaultBios = "/usr/share/seabios/bios.bin";   // Debian's seabios
+static constexpr uint32_t kFirmwarelessAcpiBase = 0xE0000;   // reserved in the loaders' e820 maps
 
 // QEMU's "pc" machine: the ISA chips of an IBM PC/AT (PIT -> IRQ0, keyboard IRQ1, COM2 IRQ3,
 // COM1 IRQ4, RTC IRQ8, mouse IRQ12, FPU error IRQ13, IDE IRQ14/15) behind an i440FX/PIIX3
@@ -54,6 +59,7 @@ struct Machine::Devices {
     Piix3Ide ide;
     IdeChannel ide0, ide1;
     FwCfg fwcfg;
+    AcpiPm acpi_pm;   // PIIX4-style PM1a/PM-timer block at 0x600 (QEMU's pc machine puts it there)
     Vga vga;
     std::unique_ptr<PciVga> pci_vga;
     std::unique_ptr<Display> display;
@@ -62,13 +68,15 @@ struct Machine::Devices {
         : pic(io), pit(io, clock), port61(io, clock, pit), rtc(io, clock, rtc_start), com1(io, clock, 0x3F8),
           com2(io, clock, 0x2F8), kbc(io), port92(io), debugcon(io), firmware_log(io, 0x402), pci(io),
           host(pci, mem), isa(pci), ide(pci, io), ide0(io, clock, 0x1F0, 0x3F6), ide1(io, clock, 0x170, 0x376),
-          fwcfg(io, mem), vga(io, mem, clock) {}
+          fwcfg(io, mem), acpi_pm(io, clock), vga(io, mem, clock) {}
 };
 
 Machine::Machine(const MachineConfig& c)
     : cfg(c), mem(c.ram_mb << 20), clock(c.clock, 1), cpu(mem, io),
       // Virtual clock: a fixed date so runs are reproducible; host clock: the real time.
       dev_(std::make_unique<Devices>(io, mem, clock, c.clock == Clock::Mode::Virtual ? std::time_t(1767225600) : std::time(nullptr))) {
+    // First: a profile that cannot be written is refused before anything runs.
+    if (!cfg.profile.empty()) profiler_ = std::make_unique<Profiler>(cpu, mem, io, clock, cfg.profile);
     wire_devices();
     load_guest();
     if (!cfg.gdb.empty()) {
@@ -119,6 +127,9 @@ void Machine::wire_devices() {
     cpu.on_ferr = [&d] { d.pic.set_irq(13, true); d.pic.set_irq(13, false); };
     d.ide0.irq.connect([&d](bool l) { d.pic.set_irq(14, l); });
     d.ide1.irq.connect([&d](bool l) { d.pic.set_irq(15, l); });
+    d.acpi_pm.sci.connect([&d](bool l) { d.pic.set_irq(9, l); });
+    // The OS wrote the \_S5 sleep type: the machine is off, lift86's run is over.
+    d.acpi_pm.on_power_off = [this] { request_exit(exit_status::kOk); };
     d.isa.on_isa_irq = [&d](int irq, bool l) { d.pic.set_irq(irq, l); };
     d.pci.on_reset = [this](bool) { request_reset(); };
     wire_pc();
@@ -176,7 +187,8 @@ void Machine::wire_devices() {
         }
     }
     // The clock advances between slices; within one, time moves with the instructions retired.
-    cpu.time_ns = [this] { return clock.now() + (cpu.icount - slice_start_icount_) * clock.ns_per_insn(); };
+    clock.attach_insn_counter(&cpu.icount);
+    cpu.time_ns = [this] { return clock.now(); };
     cpu.on_triple_fault = [this] {
         if (cfg.no_reboot) {
             fmt::print(stderr, "lift86: triple fault at {:04x}:{:08x}; ending (-no-reboot)\n", cpu.seg[CS].sel, cpu.eip);
@@ -259,6 +271,12 @@ void Machine::wire_pc() {
     d.fwcfg.add_file("etc/e820", e820);
     std::vector<uint8_t> wait(4, 0xFF);
     d.fwcfg.add_file("etc/boot-fail-wait", wait);
+    // ACPI tables for the firmware to install (machine/acpi_tables.hpp); a firmware-less boot
+    // gets the same tables placed in memory by load_guest.
+    const AcpiTables acpi = acpi_tables();
+    d.fwcfg.add_file(AcpiTables::kRsdpFile, acpi.rsdp());
+    d.fwcfg.add_file(AcpiTables::kTablesFile, acpi.tables());
+    d.fwcfg.add_file(AcpiTables::kLoaderFile, acpi.loader_script());
 
     // Display.
     d.display = make_display(cfg.display, &err);
@@ -269,11 +287,30 @@ void Machine::wire_pc() {
 }
 
 void Machine::load_guest() {
-    if (!cfg.kernel.empty()) {
-        if (!cfg.bios.empty() && cfg.bios != "none") load_bios(mem, read_file(cfg.bios, "BIOS image"), cfg.bios);
-        std::vector<uint8_t> image = read_file(cfg.kernel, "kernel");
+    bool firmware = false;   // a BIOS runs first (and installs the ACPI tables from fw_cfg)
+    std::vector<uint8_t> image;   // the -kernel file
+    if (!cfg.kernel.empty()) image = read_file(cfg.kernel, "kernel");
+    if (!cfg.kernel.empty() && !cfg.direct_boot && cfg.bios != "none" && has_linux_header(image)) {
+        // -kernel with a Linux kernel, as on QEMU: the firmware (SeaBIOS, or -bios FILE) boots,
+        // and the option ROM it finds in fw_cfg loads the kernel from there (loaders.hpp).
+        const std::string bios = cfg.bios.empty() ? std::string(kDefaultBios) : cfg.bios;
+        if (cfg.bios.empty() && !std::filesystem::exists(bios))
+            throw LoadError(fmt::format("no firmware for -kernel: {} is missing (apt-get install seabios); "
+                                        "--direct-boot boots the kernel without firmware", bios));
+        load_bios(mem, read_file(bios, "BIOS image"), bios);
+        firmware = true;
+        load_linux_fw_cfg(dev_->fwcfg, mem.ram_size(), image, cfg.kernel, cfg.append, cfg.initrd);
+    } else if (!cfg.kernel.empty()) {
+        // Firmware-less (--direct-boot, -bios none, multiboot kernels): lift86 loads the kernel
+        // and enters it in protected mode itself. A -bios image is still mapped.
+        if (!cfg.bios.empty() && cfg.bios != "none") {
+            load_bios(mem, read_file(cfg.bios, "BIOS image"), cfg.bios);
+            firmware = true;
+        }
         if (is_linux_kernel(image)) {
             load_linux(cpu, mem, image, cfg.kernel, cfg.append, cfg.initrd);
+        } else if (has_linux_header(image)) {
+            throw LoadError(fmt::format("'{}': Linux boot protocol too old for a direct boot (a 2.04+ bzImage is needed)", cfg.kernel));
         } else {
             std::vector<MultibootModule> mods;
             if (!cfg.initrd.empty()) mods.push_back({cfg.initrd, cfg.initrd});
@@ -288,7 +325,18 @@ void Machine::load_guest() {
         if (cfg.bios.empty() && !std::filesystem::exists(bios))
             throw LoadError(fmt::format("no firmware: {} is missing (apt-get install seabios) and no -bios was given", bios));
         load_bios(mem, read_file(bios, "BIOS image"), bios);
+        firmware = true;
     }
+    // No firmware: the board puts the ACPI tables where an OS searches for the RSDP (the BIOS
+    // area, 0xE0000-0xFFFFF; ACPI 6.5 5.2.5.1), as a BIOS would have.
+    if (!firmware) acpi_tables().place(mem, kFirmwarelessAcpiBase);
+}
+
+AcpiTables Machine::acpi_tables() const {
+    AcpiBoard board;
+    board.pm_base = dev_->acpi_pm.base();
+    board.dsdt = dsdt_aml();
+    return AcpiTables(board);
 }
 
 void Machine::reset() {
@@ -296,12 +344,14 @@ void Machine::reset() {
     Devices& d = *dev_;
     d.pci.reset();
     d.fwcfg.reset();
+    d.acpi_pm.reset();
     d.ide0.reset();
     d.ide1.reset();
     d.vga.reset();
     cpu.reset();
     mem.set_a20(true);
     load_guest();
+    if (profiler_) profiler_->on_reset();
 }
 
 void Machine::request_reset() {
@@ -321,22 +371,29 @@ void Machine::request_exit(int status) {
     cpu.stop_block = true;
 }
 
+std::string disassemble_insn(const uint8_t* bytes, unsigned len, bool code32, uint32_t eip, uint32_t* insn_len) {
+    ZydisDisassembledInstruction d;
+    const bool ok = ZYAN_SUCCESS(ZydisDisassembleIntel(code32 ? ZYDIS_MACHINE_MODE_LEGACY_32 : ZYDIS_MACHINE_MODE_LEGACY_16, eip,
+                                                       bytes, len, &d));
+    if (insn_len) *insn_len = ok ? d.info.length : 0;
+    return ok ? d.text : "(bad)";
+}
+
 void Machine::trace_insn(uint32_t eip, const Insn& insn) {
     uint8_t bytes[16] = {};
     uint32_t lin = cpu.seg[CS].base + eip, phys;
     for (unsigned k = 0; k < insn.len; k++)
         bytes[k] = cpu.debug_translate(lin + k, phys) ? mem.read8(phys) : 0;
-    ZydisDisassembledInstruction d;
-    const bool ok = ZYAN_SUCCESS(ZydisDisassembleIntel(cpu.code32 ? ZYDIS_MACHINE_MODE_LEGACY_32 : ZYDIS_MACHINE_MODE_LEGACY_16,
-                                                       eip, bytes, insn.len, &d));
     fmt::print(stderr, "{:04x}:{:08x} {:<40} eax={:08x} ebx={:08x} ecx={:08x} edx={:08x} esp={:08x} fl={:08x}\n",
-               cpu.seg[CS].sel, eip, ok ? d.text : "(bad)", cpu.r[EAX], cpu.r[EBX], cpu.r[ECX], cpu.r[EDX], cpu.r[ESP],
+               cpu.seg[CS].sel, eip, disassemble_insn(bytes, insn.len, cpu.code32, eip), cpu.r[EAX], cpu.r[EBX], cpu.r[ECX], cpu.r[EDX], cpu.r[ESP],
                cpu.get_eflags());
 }
 
 int Machine::run() {
     const auto t0 = std::chrono::steady_clock::now();
+    if (profiler_) profiler_->start();
     const int status = run_loop();
+    if (profiler_) profiler_->report(cfg, status);   // every way out of the run ends here
     if (cfg.stats) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         fmt::print(stderr, "lift86: {} instructions in {:.3f} s ({:.1f} MIPS), {} blocks / {} instructions decoded\n",
@@ -406,11 +463,12 @@ int Machine::run_loop() {
             budget = std::min(budget, cfg.max_insns - cpu.icount);
         }
         uint64_t before = cpu.icount;
-        slice_start_icount_ = before;
         StopReason why = cpu.run(budget);
         clock.advance_insns(cpu.icount - before);
         clock.run_due();
+        const uint64_t poll_t0 = profiler_ ? Profiler::now() : 0;
         dev_->display->poll();   // throttled inside: events and frames at host-time intervals
+        if (profiler_) profiler_->add_display(Profiler::now() - poll_t0);
         pump_serial();
         if (gdb_) gdb_->after_slice(why);   // a debug stop or a due poll; blocks while gdb holds the guest
         if (why == StopReason::Shutdown) continue;   // on_triple_fault already asked for reset or exit
@@ -429,13 +487,16 @@ int Machine::run_loop() {
                 request_exit(exit_status::kOk);
                 break;
             }
+            const uint64_t halt_v0 = clock.now();
+            if (profiler_) profiler_->halt_begin();   // (until the event that wakes the guest has run)
             if (serial_input && (cpu.eflags & fl::IF) &&
                 (clock.mode() == Clock::Mode::Host || clock.next_deadline() == Clock::kNever)) {
                 wait_serial_input();
-                continue;
+            } else {
+                clock.skip_to_next_event();
+                clock.run_due();
             }
-            clock.skip_to_next_event();
-            clock.run_due();
+            if (profiler_) profiler_->halt_end(clock.now() - halt_v0);
         }
     }
     if (debugcon_out_) std::fflush(debugcon_out_);

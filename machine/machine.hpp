@@ -18,7 +18,9 @@
 
 namespace lift86 {
 
+class AcpiTables;
 class Pic8259;
+class Profiler;
 class SerialBackend;
 namespace gdb {
 class GdbStub;
@@ -28,6 +30,7 @@ struct MachineConfig {
     uint32_t ram_mb = 128;
     std::string bios;                 // -bios FILE|none ("" = SeaBIOS when booting from a drive)
     std::string kernel, append, initrd;
+    bool direct_boot = false;         // --direct-boot: a Linux -kernel entered without firmware (else SeaBIOS + option ROM)
     std::vector<DriveSpec> drives;    // -hda.. -cdrom -drive, indexes assigned
     bool snapshot = false;            // -snapshot: no drive file is ever written
     std::string screenshot;           // --screenshot FILE.png: the screen when the run ends
@@ -44,10 +47,15 @@ struct MachineConfig {
     uint64_t max_insns = 0;           // 0: unlimited
     bool no_reboot = false;
     bool stats = false;               // --stats: instruction count and speed on stderr at exit
+    std::string profile;              // --profile FILE|stderr: the run's profile at exit (machine/profile.hpp); "" = none
     Clock::Mode clock = Clock::Mode::Virtual;
     std::string gdb;                  // -gdb tcp::PORT|tcp:HOST:PORT, -s (tcp::1234): GDB stub; "" = none
     bool gdb_wait = false;            // -S: wait for gdb before the first instruction
 };
+
+// One instruction in Intel syntax (Zydis), for --trace insn and --profile. `len` is what is
+// available at `bytes`; *insn_len (if given) gets the instruction's length, 0 when undecodable.
+std::string disassemble_insn(const uint8_t* bytes, unsigned len, bool code32, uint32_t eip, uint32_t* insn_len = nullptr);
 
 // Exit statuses of lift86 (documented in README.md).
 namespace exit_status {
@@ -79,6 +87,7 @@ private:
     void load_guest();
     void wire_devices();
     void wire_pc();        // drives, VGA, display, fw_cfg: the parts of QEMU's pc machine
+    AcpiTables acpi_tables() const;   // the board's ACPI description (machine/acpi_tables.hpp)
     void trace_insn(uint32_t eip, const Insn& insn);
     void pump_serial();              // between slices: serial input into the UARTs, output out
     bool serial_input_open() const;  // a serial back-end could still deliver input (wakes a HLT)
@@ -92,8 +101,8 @@ private:
     std::unique_ptr<SerialBackend> serial_[2];   // COM1, COM2 back-ends (machine/serial_backend); null: none
     std::FILE* fwlog_close_ = nullptr;
     bool reset_pending_ = false;
-    uint64_t slice_start_icount_ = 0;
     std::unique_ptr<gdb::GdbStub> gdb_;   // machine/gdbstub/: polled between run slices
+    std::unique_ptr<Profiler> profiler_;  // --profile (last: unhooks before the parts it counts go)
 };
 
 }  // namespace lift86

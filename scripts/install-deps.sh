@@ -8,7 +8,8 @@ PKGS=(
   libzydis-dev libfmt-dev libcli11-dev zlib1g-dev            # lift86's libraries
   libsdl2-dev libpng-dev                                     # display window, screenshots
   libgtest-dev                                               # unit tests
-  nasm gcc-multilib xorriso                                          # guest test programs
+  nasm gcc-multilib xorriso                                  # guest test programs, roms/
+  acpica-tools                                               # iasl: the ACPI DSDT (roms/acpi)
   libunicorn-dev                                             # per-instruction oracle in tests
   qemu-system-x86                                            # reference for guest tests and bench/
   bc python3                                                 # bench/ scripts

@@ -41,6 +41,7 @@ void Clock::advance_insns(uint64_t insns) {
         now_ns_ += insns * ns_per_insn_;
     else
         now_ns_ = host_now() - host_origin_;
+    if (icount_) base_icount_ = *icount_;
 }
 
 bool Clock::skip_to_next_event() {
@@ -67,11 +68,24 @@ void Clock::run_due() {
             if (events_[i].when <= now_ns_) {
                 events_[i].when = kNever;
                 recompute_next();
-                events_[i].callback();
+                if (profiling) {
+                    const uint64_t t0 = host_now();
+                    events_[i].callback();
+                    events_[i].ns += host_now() - t0;
+                    events_[i].calls++;
+                } else {
+                    events_[i].callback();
+                }
             }
         }
         recompute_next();
     }
+}
+
+std::vector<Clock::EventStats> Clock::event_stats() const {
+    std::vector<EventStats> out;
+    for (const Event& e : events_) out.push_back(EventStats{e.name, e.calls, e.ns});
+    return out;
 }
 
 }  // namespace lift86

@@ -1,5 +1,7 @@
 #include "machine/bus/phys_memory.hpp"
 
+#include <chrono>
+#include <typeinfo>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -98,7 +100,10 @@ uint32_t PhysMemory::read(PhysAddr a, unsigned size) {
             std::memcpy(&v, p.host + off, size);   // little-endian host assumed (x86-64, AArch64)
             return v;
         }
-        if (p.kind == kMmio) return p.mmio->mmio_read(a - p.mmio_base, size);
+        if (p.kind == kMmio) {
+            if (mmio_profile) return mmio_read_profiled(p, a, size);
+            return p.mmio->mmio_read(a - p.mmio_base, size);
+        }
         return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;   // open bus floats high
     }
     uint32_t v = 0;
@@ -121,10 +126,42 @@ void PhysMemory::write(PhysAddr a, uint32_t value, unsigned size) {
         std::memcpy(p.host + off, &value, size);
         if ((p.flags & kCode) && on_code_write) on_code_write(a, size);
         break;
-    case kMmio: p.mmio->mmio_write(a - p.mmio_base, value, size); break;
+    case kMmio:
+        if (mmio_profile) mmio_write_profiled(p, a, value, size);
+        else p.mmio->mmio_write(a - p.mmio_base, value, size);
+        break;
     case kRom:
     case kOpenBus: break;   // writes to ROM and to nothing are dropped, as on the bus
     }
+}
+
+namespace {
+uint64_t now_ns() {
+    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+void account(PhysMemory::HandlerStats& st, const MmioDevice* d, PhysAddr a, uint64_t t0) {
+    st.ns += now_ns() - t0;
+    if (!st.type) st.type = typeid(*d).name();
+    st.calls++;
+    if (a < st.lo) st.lo = a;
+    if (a > st.hi) st.hi = a;
+}
+}  // namespace
+
+uint32_t PhysMemory::mmio_read_profiled(const Page& p, PhysAddr a, unsigned size) {
+    MmioDevice* const d = p.mmio;   // copied first: a handler may remap the page
+    const uint64_t t0 = now_ns();
+    const uint32_t v = d->mmio_read(a - p.mmio_base, size);
+    account((*mmio_profile)[d], d, a, t0);
+    return v;
+}
+
+void PhysMemory::mmio_write_profiled(const Page& p, PhysAddr a, uint32_t value, unsigned size) {
+    MmioDevice* const d = p.mmio;
+    const uint32_t base = p.mmio_base;
+    const uint64_t t0 = now_ns();
+    d->mmio_write(a - base, value, size);
+    account((*mmio_profile)[d], d, a, t0);
 }
 
 void PhysMemory::read_block(PhysAddr a, void* dst, size_t n) {

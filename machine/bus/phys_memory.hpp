@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace lift86 {
@@ -97,7 +98,18 @@ public:
     // (A20 toggled, ROM/MMIO remapped, a page newly marked as code): the CPU flushes its TLB.
     std::function<void()> on_map_change;
 
+    // --profile: calls and host time of each MMIO device's handlers, with the lowest and
+    // highest physical address it was accessed at. Null: not profiling.
+    struct HandlerStats {
+        uint64_t calls = 0, ns = 0;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        const char* type = nullptr;   // typeid(device).name(), taken at the first call
+    };
+    std::unordered_map<const MmioDevice*, HandlerStats>* mmio_profile = nullptr;
+
 private:
+    uint32_t mmio_read_profiled(const Page& p, PhysAddr a, unsigned size);
+    void mmio_write_profiled(const Page& p, PhysAddr a, uint32_t value, unsigned size);
     void notify_map_change() { if (on_map_change) on_map_change(); }
 
     uint32_t ram_size_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace lift86 {
@@ -30,7 +31,18 @@ public:
     // Optional observer for --trace io.
     std::function<void(bool write, uint16_t port, uint32_t value, unsigned size)> trace;
 
+    // --profile: calls and host time of each device's handlers, keyed by the device (null: an
+    // unclaimed port), with the lowest and highest port it was accessed at. Null: not profiling.
+    struct HandlerStats {
+        uint64_t calls = 0, ns = 0;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        const char* type = nullptr;   // typeid(device).name(), taken at the first call
+    };
+    std::unordered_map<const PortDevice*, HandlerStats>* profile = nullptr;
+
 private:
+    uint32_t read_unprofiled(uint16_t port, unsigned size);
+    void write_unprofiled(uint16_t port, uint32_t value, unsigned size);
     std::vector<PortDevice*> map_;
 };
 

@@ -2,6 +2,7 @@
 #
 #   cmake -DKIND=lift86|qemu -DEMULATOR=<path> -DKERNEL=<prog.elf> -DEXPECTED=<prog.expected>
 #         [-DENGINE=interp] [-DOUTPUT=<file to keep stdout in>] [-DTIMEOUT=<seconds>]
+#         [-DEXTRA_ARGS=<more emulator arguments, a ;-list, e.g. -initrd;FILE;-append;TEXT>]
 #         -P run_guest.cmake
 #
 # Pass: the emulator's stdout (the guest's port 0xE9 output) equals EXPECTED byte for byte, and
@@ -43,6 +44,9 @@ elseif(KIND STREQUAL "qemu")
   set(cmd "${EMULATOR}" -M pc -cpu pentium2 -m 128 -accel tcg -kernel "${KERNEL}" ${common})
 else()
   message(FATAL_ERROR "run_guest.cmake: KIND must be lift86 or qemu, not '${KIND}'")
+endif()
+if(EXTRA_ARGS)
+  list(APPEND cmd ${EXTRA_ARGS})
 endif()
 
 execute_process(COMMAND ${cmd}

@@ -119,6 +119,25 @@ TEST(Clock, VirtualTimeAndEventsInOrder) {
     EXPECT_FALSE(c.skip_to_next_event());
 }
 
+TEST(Clock, TimeMovesWithAttachedInstructionCounter) {
+    // Within a run slice the CPU retires instructions before the machine calls advance_insns:
+    // now() must already include them, and stay continuous when the slice is accounted.
+    Clock c(Clock::Mode::Virtual, 2);
+    uint64_t icount = 1000;
+    c.attach_insn_counter(&icount);
+    EXPECT_EQ(c.now(), 0u);
+    icount += 30;                       // mid-slice
+    EXPECT_EQ(c.now(), 60u);
+    auto e = c.add_event("e", [] {});
+    c.schedule_in(e, 100);              // relative to the instruction-accurate time
+    EXPECT_EQ(c.next_deadline(), 160u);
+    icount += 20;
+    c.advance_insns(50);                // end of the slice: all 50 instructions
+    EXPECT_EQ(c.now(), 100u);
+    icount += 5;
+    EXPECT_EQ(c.now(), 110u);
+}
+
 TEST(Clock, CallbackMayReschedule) {
     Clock c(Clock::Mode::Virtual, 1);
     int n = 0;

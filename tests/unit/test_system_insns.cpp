@@ -146,6 +146,32 @@ protected:
     }
 };
 
+// ------------------------------------------------------------------ entering protected mode
+
+// Real-mode code whose CS has non-zero low bits sets CR0.PE; until its far jump it runs in
+// protected mode at CPL 0 (SDM vol.3 9.9.1), so privileged instructions still work there.
+TEST_F(SystemInsns, SettingPeKeepsCpl0UntilCsIsLoaded) {
+    protected_mode();   // GDT, IDT and handlers in memory
+    c.cr0 &= ~cr0::PE;
+    // Back in real mode with a real-mode CS cache (16-bit, 64 KiB) whose selector value 0x0003
+    // has low bits 3: a paragraph number, not a privilege level.
+    c.set_seg_cache(c.seg[CS], 0x0003, 0x30, 0xFFFF, attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED);
+    c.update_mode();
+    ASSERT_FALSE(c.pe);
+    c.eip = kCode - 0x30;
+    // mov eax,cr0; or al,1; mov cr0,eax; mov eax,cr0 (CPL 0 only); jmp far 08:kCode+..; hlt
+    const uint32_t target = kCode + 0x20;
+    put(kCode, {0x0F, 0x20, 0xC0, 0x0C, 0x01, 0x0F, 0x22, 0xC0, 0x0F, 0x20, 0xC0,
+                0x66, 0xEA, uint8_t(target), uint8_t(target >> 8), uint8_t(target >> 16), uint8_t(target >> 24), 0x08, 0x00});
+    put(target, {0xF4});
+    run();
+    EXPECT_EQ(vector_taken(), -1) << "no exception before or after the far jump";
+    EXPECT_EQ(c.eip, target + 1);
+    EXPECT_TRUE(c.pe);
+    EXPECT_EQ(c.cpl, 0);
+    EXPECT_EQ(c.seg[CS].sel, 0x08);
+}
+
 // ------------------------------------------------------------------ CPUID
 
 // cpuid; hlt
