@@ -10,6 +10,7 @@
 
 #include "devices/fw_cfg.hpp"
 #include "frontend/cpu.hpp"
+#include "machine/kernel_payload.hpp"
 #include "roms/roms.hpp"
 
 namespace lift86 {
@@ -215,20 +216,36 @@ void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, cons
     bp[0x0F] = 1;    // orig_video_isVGA
     put16(0x10, 16); // orig_video_points
     bp[0x210] = 0xFF;                   // type_of_loader: undefined boot loader
-    bp[0x211] = uint8_t(loadflags & ~0x20);   // keep LOADED_HIGH; QUIET_FLAG off
+    bp[0x211] = uint8_t(loadflags & ~0x22);   // keep LOADED_HIGH; QUIET_FLAG and KASLR_FLAG off
     std::string cmd = cmdline.substr(0, cmdline_max);
     put32(0x228, kCmdline);             // cmd_line_ptr
     place(mem, kCmdline, reinterpret_cast<const uint8_t*>(cmd.c_str()), cmd.size() + 1, 0, name);
 
-    // The protected-mode kernel goes to 1 MiB (code32_start for a bzImage).
-    place(mem, 0x100000, img.data() + setup_size, img.size() - setup_size, 0, name);
+    // The kernel: unpacked on the host when that can be done exactly as the kernel's own
+    // decompressor would (machine/kernel_payload.hpp), else the protected-mode part at 1 MiB
+    // (code32_start for a bzImage), which decompresses itself.
+    std::string why;
+    std::optional<KernelImage> unpacked = host_decompress(img, &why);
+    if (unpacked && uint64_t(unpacked->load_base) + unpacked->init_size > mem.ram_size()) {
+        why = fmt::format("it needs memory up to {:#x}", uint64_t(unpacked->load_base) + unpacked->init_size);
+        unpacked.reset();
+    }
+    // Where the kernel's memory ends: what the initrd must stay above.
+    const uint64_t kernel_end = unpacked ? uint64_t(unpacked->load_base) + unpacked->init_size
+                                         : 0x100000 + img.size() - setup_size + 0x1000000;
+    if (unpacked) {
+        for (const KernelImage::Segment& seg : unpacked->segments)
+            place(mem, seg.paddr, seg.bytes.data(), seg.bytes.size(), seg.memsz - seg.bytes.size(), name);
+    } else {
+        // Silently: such a kernel boots as on any firmware, only slower (`why` says why).
+        place(mem, 0x100000, img.data() + setup_size, img.size() - setup_size, 0, name);
+    }
 
     // The initrd: as high as allowed, page aligned, below initrd_addr_max and the end of RAM.
     if (!initrd_path.empty()) {
         std::vector<uint8_t> rd = read_file(initrd_path, "initrd");
         uint64_t top = std::min<uint64_t>(uint64_t(initrd_max) + 1, mem.ram_size());
-        uint64_t kernel_end = 0x100000 + img.size() - setup_size;
-        if (rd.size() + kernel_end + 0x1000000 > top)
+        if (rd.size() + kernel_end > top)
             throw LoadError(fmt::format("initrd '{}' ({} KiB) does not fit in {} MiB of RAM with the kernel; raise -m",
                                         initrd_path, rd.size() >> 10, mem.ram_size() >> 20));
         uint32_t at = uint32_t((top - rd.size()) & ~uint64_t(0xFFF));
@@ -260,7 +277,9 @@ void load_linux(Cpu& cpu, PhysMemory& mem, const std::vector<uint8_t>& img, cons
     cpu.set_eflags(fl::FIXED1);
     for (uint32_t& r : cpu.r) r = 0;
     cpu.r[ESI] = kBootParams;
-    cpu.eip = code32_start;
+    // The unpacked kernel's startup_32 is entered as the decompressor leaves it (compressed/
+    // head_32.S: ESI = boot_params, EBX = 0); the packed one at its 32-bit entry.
+    cpu.eip = unpacked ? unpacked->entry : code32_start;
     cpu.update_mode();
     cpu.flush_tlb();
 }

@@ -5,7 +5,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 PKGS=(
   build-essential cmake ninja-build ccache lld pkg-config   # toolchain
-  libzydis-dev libfmt-dev libcli11-dev zlib1g-dev            # lift86's libraries
+  libzydis-dev libfmt-dev libcli11-dev zlib1g-dev liblzma-dev # lift86's libraries
   libsdl2-dev libpng-dev                                     # display window, screenshots
   libgtest-dev                                               # unit tests
   nasm gcc-multilib xorriso                                  # guest test programs, roms/
