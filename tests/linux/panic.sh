@@ -4,9 +4,9 @@
 # --max-insns (exit status 3). It runs on a terminal (script(1) gives it a pty) with -serial
 # stdio, so lift86 has put the terminal in raw mode: it must be restored exactly, and the
 # writable disk image attached must be byte for byte what it was.
-#   panic.sh LIFT86 GUEST_DIR
+#   panic.sh LIFT86 GUEST_DIR [ENGINE]
 set -u
-lift86=$1 guest=$2
+lift86=$1 guest=$2 engine=${3:-interp}
 fail() { echo "FAIL: $*"; exit 1; }
 if [ ! -f "$guest/vmlinuz" ]; then
   [ "${CI:-}" = true ] && fail "the Linux guest is missing in $guest (build the linux_guest target)"
@@ -18,10 +18,10 @@ trap 'rm -rf "$work"' EXIT
 cp "$guest/disk.img" "$work/disk.img"
 sum=$(md5sum < "$work/disk.img")
 # Bytes for the guest's console arrive while the terminal is raw; the sleep keeps stdin open.
-(sleep 60) | LIFT86="$lift86" G="$guest" D="$work/disk.img" script -qec 'bash -c '\''before=$(stty -g)
+(sleep 60) | LIFT86="$lift86" G="$guest" D="$work/disk.img" E="$engine" script -qec 'bash -c '\''before=$(stty -g)
     "$LIFT86" -kernel "$G/vmlinuz" -initrd "$G/initrd.gz" -hda "$D" -m 256 -display none -serial stdio \
         -append "console=ttyS0 rdinit=/nonexistent root=/dev/nonexistent panic=0 lift86.modules=0" \
-        --direct-boot --max-insns 4500000000 </dev/tty
+        --direct-boot --max-insns 2500000000 --engine "$E" </dev/tty
     echo "status=$?"
     [ "$(stty -g)" = "$before" ] && echo RESTORED || echo NOT-RESTORED'\''' /dev/null > "$work/out"
 out=$(tr -d '\r' < "$work/out")

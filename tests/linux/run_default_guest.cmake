@@ -12,7 +12,10 @@ if(NOT EXISTS ${GUEST}/vmlinuz)
   message("SKIP: the Linux guest is missing in ${GUEST}")
   return()
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=DISPLAY --unset=WAYLAND_DISPLAY ${LIFT86}
+if(NOT ENGINE)
+  set(ENGINE interp)
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=DISPLAY --unset=WAYLAND_DISPLAY ${LIFT86} --engine ${ENGINE}
                 INPUT_FILE ${INPUT} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 900)
 string(REPLACE "\r" "" out "${out}")
 if(NOT out MATCHES "lift86-linux-ready")

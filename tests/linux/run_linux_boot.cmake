@@ -17,7 +17,10 @@ endif()
 if(NOT MODE)
   set(MODE direct)
 endif()
-set(common -m 256 -display none -serial file:${OUT} -no-reboot --max-insns 40000000000)
+if(NOT ENGINE)
+  set(ENGINE interp)
+endif()
+set(common -m 256 -display none -serial file:${OUT} -no-reboot --max-insns 40000000000 --engine ${ENGINE})
 # direct: lift86 enters the kernel itself (--direct-boot); seabios: the same -kernel as QEMU
 # boots it, through SeaBIOS and lift86's Linux boot option ROM (roms/linuxboot.asm).
 if(MODE STREQUAL "direct" OR MODE STREQUAL "seabios")

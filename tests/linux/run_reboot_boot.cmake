@@ -2,7 +2,8 @@
 # once and powers off on the second boot (a flag in CMOS NVRAM tells them apart).
 #  1. Without -no-reboot the reset restarts the machine: SeaBIOS runs again, the option ROM loads
 #     the kernel from fw_cfg again, the second boot powers off, lift86 exits 0.
-#  2. With -no-reboot the guest's reboot ends lift86 (exit 0, a note on stderr), as on QEMU.
+#  2. With -no-reboot the guest's reboot ends lift86 (exit 0, a note on stderr), as on QEMU
+#     (booted with --direct-boot: the firmware path is what 1 tests).
 #   cmake -DLIFT86=... -DGUEST=<dir> -DOUT=<prefix> -P run_reboot_boot.cmake
 foreach(var LIFT86 GUEST OUT)
   if(NOT DEFINED ${var})
@@ -16,8 +17,11 @@ if(NOT EXISTS ${GUEST}/vmlinuz OR NOT EXISTS ${GUEST}/initrd.gz)
   message("SKIP: the Linux guest is missing in ${GUEST} (cmake --build build --target linux_guest)")
   return()
 endif()
+if(NOT ENGINE)
+  set(ENGINE interp)
+endif()
 set(boot ${LIFT86} -kernel ${GUEST}/vmlinuz -initrd ${GUEST}/initrd.gz -m 256 -display none
-    -append "console=ttyS0 isapnp=0 cryptomgr.notests quiet lift86.modules=0 lift86.reboot-test=1" --max-insns 40000000000)
+    -append "console=ttyS0 isapnp=0 cryptomgr.notests quiet lift86.modules=0 lift86.reboot-test=1" --max-insns 40000000000 --engine ${ENGINE})
 
 execute_process(COMMAND ${boot} -serial file:${OUT}.reset.console RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 900)
 file(READ ${OUT}.reset.console console)
@@ -28,7 +32,7 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "lift86 exited with ${rc} after the second boot's power-off, expected 0: ${err}")
 endif()
 
-execute_process(COMMAND ${boot} -serial file:${OUT}.noreboot.console -no-reboot RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 900)
+execute_process(COMMAND ${boot} -serial file:${OUT}.noreboot.console -no-reboot --direct-boot RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 900)
 file(READ ${OUT}.noreboot.console console)
 if(NOT console MATCHES "lift86-reboot: first boot, rebooting" OR console MATCHES "second boot")
   message(FATAL_ERROR "with -no-reboot the first boot's reboot must end the run (exit ${rc}): ${err}\n${console}")

@@ -17,6 +17,9 @@ if(NOT EXISTS ${GUEST}/vmlinuz OR NOT EXISTS ${GUEST}/initrd.gz)
   message("SKIP: the Linux guest is missing in ${GUEST} (cmake --build build --target linux_guest)")
   return()
 endif()
+if(NOT ENGINE)
+  set(ENGINE interp)
+endif()
 set(png ${OUT}.png)
 set(text ${OUT}.txt)
 set(input ${OUT}.input)
@@ -26,7 +29,7 @@ string(REPEAT "\n" 64 slack)
 file(WRITE ${input} "${slack}sleep 2; poweroff -f\n")
 execute_process(COMMAND ${LIFT86} -kernel ${GUEST}/vmlinuz -initrd ${GUEST}/initrd.gz
                 -append "isapnp=0 cryptomgr.notests lift86.serial-shell=1" -m 256 -display none -serial stdio
-                -no-reboot --max-insns 40000000000 --screenshot ${png} --screen-text ${text}
+                -no-reboot --max-insns 40000000000 --screenshot ${png} --screen-text ${text} --engine ${ENGINE}
                 INPUT_FILE ${input} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 900)
 set(failures "")
 if(NOT rc EQUAL 0)
