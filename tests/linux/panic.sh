@@ -14,16 +14,17 @@ if [ ! -f "$guest/vmlinuz" ]; then
 fi
 command -v script >/dev/null || fail "script(1) (util-linux) is needed"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 cp "$guest/disk.img" "$work/disk.img"
 sum=$(md5sum < "$work/disk.img")
-# Bytes for the guest's console arrive while the terminal is raw; the sleep keeps stdin open.
-(sleep 60) | LIFT86="$lift86" G="$guest" D="$work/disk.img" E="$engine" script -qec 'bash -c '\''before=$(stty -g)
+exec 3< <(sleep 600)   # a stdin for script(1) that stays open and sends nothing; bash does not wait for it
+sleeper=$!
+trap 'kill $sleeper 2>/dev/null; rm -rf "$work"' EXIT
+LIFT86="$lift86" G="$guest" D="$work/disk.img" E="$engine" script -qec 'bash -c '\''before=$(stty -g)
     "$LIFT86" -kernel "$G/vmlinuz" -initrd "$G/initrd.gz" -hda "$D" -m 256 -display none -serial stdio \
         -append "console=ttyS0 rdinit=/nonexistent root=/dev/nonexistent panic=0 lift86.modules=0" \
-        --direct-boot --max-insns 2500000000 --engine "$E" </dev/tty
+        --direct-boot --max-insns 4500000000 --engine "$E" </dev/tty
     echo "status=$?"
-    [ "$(stty -g)" = "$before" ] && echo RESTORED || echo NOT-RESTORED'\''' /dev/null > "$work/out"
+    [ "$(stty -g)" = "$before" ] && echo RESTORED || echo NOT-RESTORED'\''' /dev/null <&3 > "$work/out"
 out=$(tr -d '\r' < "$work/out")
 case $out in *"Kernel panic - not syncing"*) ;; *) fail "no kernel panic on the console: $(tail -c 2000 <<<"$out")" ;; esac
 case $out in *"status=3"*) ;; *) fail "expected exit status 3 (--max-insns): $(tail -c 1000 <<<"$out")" ;; esac
