@@ -12,15 +12,16 @@ namespace {
 constexpr uint32_t kCr0Defined = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE | cr0::WP |
                                  cr0::AM | cr0::NW | cr0::CD | cr0::PG;
 
-// CR4 bits of the CPU lift86 models. VME/PVI (virtual-8086 extensions), PAE, MCE and
-// OSXMMEXCPT belong to features CPUID does not advertise, so for this CPU they are reserved
+// CR4 bits of the CPU lift86 models. VME/PVI (virtual-8086 extensions), PAE and OSXMMEXCPT
+// belong to features CPUID does not advertise, so for this CPU they are reserved
 // bits, and setting a reserved CR4 bit is #GP(0) (SDM vol.2 MOV CR, vol.3 2.5). OSFXSR comes
-// with FXSR; without SSE it changes nothing FXSAVE/FXRSTOR do.
+// with FXSR; without SSE it changes nothing FXSAVE/FXRSTOR do. MCE enables #MC, which the
+// emulated hardware never has reason to raise (frontend/interp_system.cpp, CPUID MCE/MCA).
 // PGE is honoured trivially: a global translation is one the processor *may* keep across a
 // MOV to CR3, never one it must keep (SDM vol.3 4.10.2.4, 4.10.4.1: any entry may be dropped
 // at any time), so the softmmu TLB, which drops everything on CR3 writes, is correct with it;
 // what software relies on, that INVLPG and a PGE toggle drop global entries, both do.
-constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
+constexpr uint32_t kCr4Supported = cr4::TSD | cr4::DE | cr4::PSE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
 }  // namespace
 
 void Cpu::set_cr0(uint32_t v) {

@@ -85,6 +85,10 @@ struct CpuState {
     uint64_t misc_enable = 1;
     uint64_t mtrr_fixed[11] = {};
     uint64_t mtrr_var[16] = {};
+    // Machine-check architecture (frontend/interp_system.cpp): global status/control and the
+    // control register of each of the P6's 5 banks (their status registers always read 0).
+    uint64_t mcg_status = 0, mcg_ctl = 0;
+    uint64_t mc_ctl[5] = {};
     bool halted = false;
 };
 

@@ -325,12 +325,17 @@ void h_mov_to_dr(Cpu& c, const Insn& i) {
 //   MTRR (bit 12) MTRRcap/def type/fixed/variable MSRs (stored; memory types have no effect)
 //   PGE  (bit 13) CR4.PGE (frontend/control_regs.cpp: the TLB may always drop global entries)
 //   CMOV (bit 15) CMOVcc, and with the FPU FCMOVcc/FCOMI (frontend/x87)
+//   MCE  (bit 7)  CR4.MCE and the machine-check exception (#MC, vector 18)
+//   MCA  (bit 14) the machine-check MSRs: MCG_CAP/STATUS/CTL and 5 banks (see below). An
+//                 emulated machine never has a hardware error to report, so the banks' status
+//                 registers read 0 and #MC is never raised; OSes that read and clear them at
+//                 boot (Linux does) find the architecture a P6 has.
 //   FXSR (bit 24) FXSAVE/FXRSTOR (frontend/x87) and CR4.OSFXSR. The first Pentium II lacked it;
 //                 lift86 implements it, and without SSE nothing else depends on it.
-// Left out, because they are not implemented: VME (1), PAE (6), MCE (7), APIC (9), MCA (14),
-// PAT (16), PSE-36 (17), MMX (23), SSE (25).
-constexpr uint32_t kFeatEdx = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) |
-                              (1u << 11) | (1u << 12) | (1u << 13) | (1u << 15) | (1u << 24);
+// Left out, because they are not implemented: VME (1), PAE (6), APIC (9), PAT (16), PSE-36 (17),
+// MMX (23), SSE (25).
+constexpr uint32_t kFeatEdx = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 8) |
+                              (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 24);
 constexpr uint32_t kSignature = 0x00000633;   // family 6, model 3, stepping 3
 constexpr uint32_t kMaxBasicLeaf = 2;
 
@@ -385,15 +390,32 @@ void h_rdpmc(Cpu& c, const Insn&) {
 
 // ---------------------------------------------------------------- MSRs
 // The MSRs of the P6 family (SDM vol.4) that an operating system on this CPU can meet. Any other
-// index is #GP(0), as on hardware; notably IA32_APIC_BASE (no APIC), the machine-check banks
-// (no MCE), IA32_MISC_ENABLE (Pentium 4 and later), PAT and the performance-counter MSRs.
+// index is #GP(0), as on hardware; notably IA32_APIC_BASE (no APIC), IA32_MISC_ENABLE (Pentium 4
+// and later), PAT and the performance-counter MSRs.
 namespace msr {
 constexpr uint32_t TSC = 0x10, PLATFORM_ID = 0x17, BIOS_UPDT_TRIG = 0x79, BIOS_SIGN_ID = 0x8B,
                    MTRRCAP = 0xFE, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176,
                    MTRR_PHYS_FIRST = 0x200, MTRR_PHYS_LAST = 0x20F, MTRR_FIX64K = 0x250,
                    MTRR_FIX16K_80000 = 0x258, MTRR_FIX16K_A0000 = 0x259, MTRR_FIX4K_FIRST = 0x268,
-                   MTRR_FIX4K_LAST = 0x26F, MTRR_DEF_TYPE = 0x2FF;
+                   MTRR_FIX4K_LAST = 0x26F, MTRR_DEF_TYPE = 0x2FF,
+                   MCG_CAP = 0x179, MCG_STATUS = 0x17A, MCG_CTL = 0x17B, MC_FIRST = 0x400;
 }  // namespace msr
+
+// Machine-check banks (SDM vol.3 16.3): the P6 has 5, each CTL/STATUS/ADDR/MISC from 0x400
+// (the P6 swaps the numbering of banks 3 and 4, which is invisible here: all banks are alike).
+// MCG_CAP: bank count, MCG_CTL_P (bit 8). P6 rules (SDM vol.3 16.3.2.2-4): only 0 may be written
+// to MCi_STATUS and MCi_ADDR, and MCi_MISC is not implemented (#GP).
+constexpr unsigned kMcBanks = 5;
+constexpr uint64_t kMcgCap = kMcBanks | (1u << 8);
+constexpr uint64_t kMcgStatusBits = 0x7;   // RIPV, EIPV, MCIP
+enum McReg : unsigned { kMcCtl, kMcStatus, kMcAddr, kMcMisc };
+// The bank register `idx` names, or false when it is not one.
+bool mc_bank_reg(uint32_t idx, unsigned& bank, McReg& reg) {
+    if (idx < msr::MC_FIRST || idx >= msr::MC_FIRST + 4 * kMcBanks) return false;
+    bank = (idx - msr::MC_FIRST) / 4;
+    reg = McReg((idx - msr::MC_FIRST) % 4);
+    return true;
+}
 
 // MTRRcap: 8 variable ranges, fixed ranges supported (FIX, bit 8), write-combining (WC, bit 10).
 constexpr uint64_t kMtrrCap = 0x508;
@@ -422,7 +444,17 @@ bool read_msr(Cpu& c, uint32_t idx, uint64_t& v) {
     case msr::SYSENTER_ESP: v = c.sysenter_esp; return true;
     case msr::SYSENTER_EIP: v = c.sysenter_eip; return true;
     case msr::MTRR_DEF_TYPE: v = c.mtrr_def_type; return true;
+    case msr::MCG_CAP: v = kMcgCap; return true;
+    case msr::MCG_STATUS: v = c.mcg_status; return true;
+    case msr::MCG_CTL: v = c.mcg_ctl; return true;
     default: break;
+    }
+    unsigned bank;
+    McReg reg;
+    if (mc_bank_reg(idx, bank, reg)) {
+        if (reg == kMcMisc) return false;
+        v = reg == kMcCtl ? c.mc_ctl[bank] : 0;   // no error is ever logged
+        return true;
     }
     if (idx >= msr::MTRR_PHYS_FIRST && idx <= msr::MTRR_PHYS_LAST) {
         v = c.mtrr_var[idx - msr::MTRR_PHYS_FIRST];
@@ -453,7 +485,21 @@ bool write_msr(Cpu& c, uint32_t idx, uint64_t v) {
         if ((v & ~uint64_t(0xCFF)) || !valid_mem_type(v & 0xFF)) return false;
         c.mtrr_def_type = v;
         return true;
+    case msr::MCG_STATUS:
+        if (v & ~kMcgStatusBits) return false;
+        c.mcg_status = v;
+        return true;
+    case msr::MCG_CTL: c.mcg_ctl = v; return true;
     default: break;
+    }
+    unsigned bank;
+    McReg reg;
+    if (mc_bank_reg(idx, bank, reg)) {
+        if (reg == kMcCtl) {
+            c.mc_ctl[bank] = v;
+            return true;
+        }
+        return reg != kMcMisc && v == 0;
     }
     if (idx >= msr::MTRR_PHYS_FIRST && idx <= msr::MTRR_PHYS_LAST) {
         // Even: IA32_MTRR_PHYSBASEn (type 7:0, base 35:12); odd: IA32_MTRR_PHYSMASKn (V bit 11,

@@ -198,13 +198,13 @@ TEST_F(SystemInsns, CpuidSignatureAndOnlyImplementedFeatures) {
     EXPECT_EQ(c.r[EBX], 0u);
     EXPECT_EQ(c.r[ECX], 0u);
     const uint32_t d = c.r[EDX];
-    for (unsigned bit : {0u /*FPU*/, 2u /*DE*/, 3u /*PSE*/, 4u /*TSC*/, 5u /*MSR*/, 8u /*CX8*/, 11u /*SEP*/,
-                         12u /*MTRR*/, 13u /*PGE*/, 15u /*CMOV*/, 24u /*FXSR*/})
+    for (unsigned bit : {0u /*FPU*/, 2u /*DE*/, 3u /*PSE*/, 4u /*TSC*/, 5u /*MSR*/, 7u /*MCE*/, 8u /*CX8*/,
+                         11u /*SEP*/, 12u /*MTRR*/, 13u /*PGE*/, 14u /*MCA*/, 15u /*CMOV*/, 24u /*FXSR*/})
         EXPECT_TRUE(d & (1u << bit)) << "feature bit " << bit << " must be advertised";
-    for (unsigned bit : {1u /*VME*/, 6u /*PAE*/, 7u /*MCE*/, 9u /*APIC*/, 14u /*MCA*/, 16u /*PAT*/,
-                         17u /*PSE36*/, 23u /*MMX*/, 25u /*SSE*/, 26u /*SSE2*/})
+    for (unsigned bit : {1u /*VME*/, 6u /*PAE*/, 9u /*APIC*/, 16u /*PAT*/, 17u /*PSE36*/, 23u /*MMX*/,
+                         25u /*SSE*/, 26u /*SSE2*/})
         EXPECT_FALSE(d & (1u << bit)) << "feature bit " << bit << " is not implemented";
-    EXPECT_EQ(d, 0x0100B93Du);
+    EXPECT_EQ(d, 0x0100F9BDu);
 }
 
 TEST_F(SystemInsns, CpuidLeaf2AndOutOfRangeLeaves) {
@@ -244,6 +244,9 @@ TEST_F(SystemInsns, MsrRoundTrips) {
         {0x20E, 0x00000000FEC00000ull},                 // PhysBase7: UC
         {0x250, 0x0606060606060606ull}, {0x258, 0x0606060606060606ull},
         {0x259, 0x0000000000000000ull}, {0x268, 0x0505050505050505ull}, {0x26F, 0x0401000605040100ull},
+        {0x17A, 0x0000000000000000ull}, {0x17B, 0xFFFFFFFFFFFFFFFFull},   // MCG_STATUS, MCG_CTL
+        {0x400, 0xFFFFFFFFFFFFFFFFull}, {0x410, 0x00000000000000FFull},   // MC0_CTL, MC4_CTL
+        {0x401, 0}, {0x412, 0},                                           // MC0_STATUS, MC4_ADDR: only 0
     };
     for (const Case& k : cases) {
         SetUp();
@@ -284,9 +287,45 @@ TEST_F(SystemInsns, MsrReadOnlyValues) {
     EXPECT_EQ(vector_taken(), -1);
 }
 
+// Machine-check architecture of the P6 (SDM vol.3 16.3): 5 banks with MCG_CTL, nothing ever
+// logged, only zeros may be written to status and address registers.
+TEST_F(SystemInsns, MachineCheckRegisters) {
+    code(kRdmsr16);
+    c.r[ECX] = 0x179;   // MCG_CAP
+    run();
+    EXPECT_EQ(c.r[EAX], 0x105u) << "5 banks, MCG_CTL_P";
+    for (uint32_t status : {0x401u, 0x405u, 0x409u, 0x40Du, 0x411u}) {
+        SetUp();
+        code(kRdmsr16);
+        c.halted = false;
+        c.r[ECX] = status;
+        c.r[EAX] = c.r[EDX] = 0x1111;
+        run();
+        EXPECT_EQ(vector_taken(), -1);
+        EXPECT_EQ(c.r[EAX] | c.r[EDX], 0u) << "no machine check is ever logged";
+    }
+    for (uint32_t msr : {0x179u /*MCG_CAP is read-only*/, 0x401u /*MC0_STATUS*/, 0x402u /*MC0_ADDR*/, 0x17Au /*MCG_STATUS reserved bit*/}) {
+        SetUp();
+        code(kWrmsr16);
+        c.halted = false;
+        c.r[ECX] = msr;
+        c.r[EAX] = 0x10;
+        c.r[EDX] = 0;
+        run();
+        expect_real_fault(kGP, kCode);
+    }
+    // CR4.MCE may be set now that CPUID advertises MCE.
+    SetUp();
+    code({0x0F, 0x20, 0xE0, 0x0C, 0x40, 0x0F, 0x22, 0xE0, 0xF4});   // mov eax,cr4; or al,0x40; mov cr4,eax; hlt
+    run();
+    EXPECT_EQ(vector_taken(), -1);
+    EXPECT_TRUE(c.cr4 & cr4::MCE);
+}
+
 TEST_F(SystemInsns, UnknownMsrIsGeneralProtection) {
-    // APIC_BASE (no APIC), MCG_CAP (no MCE), MISC_ENABLE (Pentium 4+), PAT, PerfEvtSel0, and nonsense.
-    for (uint32_t msr : {0x1Bu, 0x179u, 0x1A0u, 0x277u, 0x186u, 0xC0000080u, 0x210u}) {
+    // APIC_BASE (no APIC), MISC_ENABLE (Pentium 4+), PAT, PerfEvtSel0, MC0_MISC (not on the P6),
+    // past the last machine-check bank, and nonsense.
+    for (uint32_t msr : {0x1Bu, 0x1A0u, 0x277u, 0x186u, 0x403u, 0x414u, 0xC0000080u, 0x210u}) {
         SetUp();
         code(kRdmsr16);
         c.halted = false;
@@ -393,11 +432,11 @@ TEST_F(SystemInsns, MovCr0SetsModeAndHardwiresEt) {
 
 TEST_F(SystemInsns, MovCr4AcceptsOnlyImplementedBits) {
     code(kMovCr4_16);
-    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
+    c.r[EAX] = cr4::PSE | cr4::TSD | cr4::DE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
     run();
     EXPECT_EQ(vector_taken(), -1);
-    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::PGE | cr4::PCE | cr4::OSFXSR);
-    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, cr4::MCE, 1u << 10 /*OSXMMEXCPT*/, 1u << 11}) {
+    EXPECT_EQ(c.r[EBX], cr4::PSE | cr4::TSD | cr4::DE | cr4::MCE | cr4::PGE | cr4::PCE | cr4::OSFXSR);
+    for (uint32_t bad : {cr4::VME, cr4::PVI, cr4::PAE, 1u << 10 /*OSXMMEXCPT*/, 1u << 11}) {
         SetUp();
         c.cr4 = 0;
         code(kMovCr4_16);
