@@ -44,7 +44,12 @@ void Cpu::update_mode() {
     pe = cr0 & cr0::PE;
     vm86 = pe && (eflags & fl::VM);
     paging = pe && (cr0 & cr0::PG);
+    const uint8_t old_cpl = cpl;
     cpl = !pe ? 0 : vm86 ? 3 : cs_from_real_mode ? 0 : (seg[CS].sel & 3);
+    if (cpl != old_cpl) {   // the OS/user split of retired instructions (performance counters)
+        if (old_cpl == 0) icount_os += icount - icount_cpl_since;
+        icount_cpl_since = icount;
+    }
     code32 = pe && !vm86 && (seg[CS].attr & attr::DB);
     stack32 = seg[SS].attr & attr::DB;
     mmu_user = cpl == 3;

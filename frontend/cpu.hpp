@@ -72,6 +72,10 @@ public:
 
     // ---- mode caches, recomputed by update_mode() whenever CR0/EFLAGS.VM/CS/SS change ----
     uint8_t cpl = 0;
+    // Instructions retired at CPL 0 up to icount_cpl_since (the last CPL change); with icount,
+    // the OS/USR split the P6 performance counters filter on (frontend/interp_system.cpp).
+    uint64_t icount_os = 0, icount_cpl_since = 0;
+    uint64_t insns_os() const { return icount_os + (cpl == 0 ? icount - icount_cpl_since : 0); }
     bool pe = false, vm86 = false, code32 = false, stack32 = false, paging = false;
     uint8_t mmu_user = 0;          // TLB class: CPL 3 accesses use the user entries
     uint32_t ip_mask = 0xFFFF;     // EIP wraps at 64 KiB in 16-bit code

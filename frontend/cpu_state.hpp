@@ -89,6 +89,10 @@ struct CpuState {
     // control register of each of the P6's 5 banks (their status registers always read 0).
     uint64_t mcg_status = 0, mcg_ctl = 0;
     uint64_t mc_ctl[5] = {};
+    // P6 performance counters (frontend/interp_system.cpp): PerfEvtSel0/1, and each counter's
+    // value at its last write or configuration change with the event count at that moment.
+    uint64_t perf_evtsel[2] = {};
+    uint64_t perf_base[2] = {}, perf_ref[2] = {};
     bool halted = false;
 };
 

@@ -379,19 +379,56 @@ void h_rdtsc(Cpu& c, const Insn&) {
     c.r[EDX] = uint32_t(t >> 32);
 }
 
+// ---------------------------------------------------------------- performance counters
+// The P6's two 40-bit counters (SDM vol.3 19.6.8 / 20.6.3 "P6 family performance-monitoring
+// counters"): PerfEvtSel0/1 (0x186/0x187: event 7:0, unit mask 15:8, USR 16, OS 17, E 18, PC 19,
+// INT 20, EN 22 -- in PerfEvtSel0 only, it starts and stops both -- INV 23, CMASK 31:24) and
+// PerfCtr0/1 (0xC1/0xC2: a write sets the low 32 bits sign-extended to 40).
+// lift86 counts, exactly, the events its virtual CPU has: 0xC0 INST_RETIRED and 0x79
+// CPU_CLK_UNHALTED (it retires one instruction per cycle of its 1 GHz clock, the TSC's),
+// split by privilege with USR/OS. A counter set to any other event holds its value. Overflow
+// interrupts (INT) would go through the local APIC, which this CPU does not have.
+namespace perf {
+constexpr uint32_t kEvtSel0 = 0x186, kCtr0 = 0xC1;
+constexpr uint64_t kUsr = 1u << 16, kOs = 1u << 17, kEn = 1u << 22;
+constexpr uint64_t kWidthMask = (uint64_t(1) << 40) - 1;
+constexpr uint8_t kInstRetired = 0xC0, kClkUnhalted = 0x79;
+}  // namespace perf
+
+// The running count of the event counter k is programmed with (0 when it counts nothing).
+uint64_t perf_events(const Cpu& c, unsigned k) {
+    const uint64_t sel = c.perf_evtsel[k];
+    const uint8_t event = uint8_t(sel);
+    if (!(c.perf_evtsel[0] & perf::kEn) || (event != perf::kInstRetired && event != perf::kClkUnhalted)) return 0;
+    const uint64_t os = c.insns_os();
+    return ((sel & perf::kOs) ? os : 0) + ((sel & perf::kUsr) ? c.icount - os : 0);
+}
+uint64_t perf_counter(const Cpu& c, unsigned k) {
+    return (c.perf_base[k] + perf_events(c, k) - c.perf_ref[k]) & perf::kWidthMask;
+}
+// Before counter k's configuration or value changes: freeze what it has counted so far.
+void perf_fold(Cpu& c, unsigned k) {
+    c.perf_base[k] = perf_counter(c, k);
+}
+// After: count from here.
+void perf_rearm(Cpu& c, unsigned k) {
+    c.perf_ref[k] = perf_events(c, k);
+}
+
 // RDPMC (SDM vol.2 RDPMC): allowed at CPL 0 or with CR4.PCE; the P6 has counters 0 and 1 and
-// any other ECX is #GP(0). lift86 counts no events, so both counters read 0.
+// any other ECX is #GP(0).
 void h_rdpmc(Cpu& c, const Insn&) {
     if (!(c.cr4 & cr4::PCE) && c.pe && c.cpl != 0) c.fault(kGP, 0);
     if (c.r[ECX] > 1) c.fault(kGP, 0);
-    c.r[EAX] = 0;
-    c.r[EDX] = 0;
+    const uint64_t v = perf_counter(c, c.r[ECX]);
+    c.r[EAX] = uint32_t(v);
+    c.r[EDX] = uint32_t(v >> 32);
 }
 
 // ---------------------------------------------------------------- MSRs
 // The MSRs of the P6 family (SDM vol.4) that an operating system on this CPU can meet. Any other
 // index is #GP(0), as on hardware; notably IA32_APIC_BASE (no APIC), IA32_MISC_ENABLE (Pentium 4
-// and later), PAT and the performance-counter MSRs.
+// and later) and PAT.
 namespace msr {
 constexpr uint32_t TSC = 0x10, PLATFORM_ID = 0x17, BIOS_UPDT_TRIG = 0x79, BIOS_SIGN_ID = 0x8B,
                    MTRRCAP = 0xFE, SYSENTER_CS = 0x174, SYSENTER_ESP = 0x175, SYSENTER_EIP = 0x176,
@@ -445,6 +482,10 @@ bool read_msr(Cpu& c, uint32_t idx, uint64_t& v) {
     case msr::SYSENTER_EIP: v = c.sysenter_eip; return true;
     case msr::MTRR_DEF_TYPE: v = c.mtrr_def_type; return true;
     case msr::MCG_CAP: v = kMcgCap; return true;
+    case perf::kEvtSel0:
+    case perf::kEvtSel0 + 1: v = c.perf_evtsel[idx - perf::kEvtSel0]; return true;
+    case perf::kCtr0:
+    case perf::kCtr0 + 1: v = perf_counter(c, idx - perf::kCtr0); return true;
     case msr::MCG_STATUS: v = c.mcg_status; return true;
     case msr::MCG_CTL: v = c.mcg_ctl; return true;
     default: break;
@@ -490,6 +531,24 @@ bool write_msr(Cpu& c, uint32_t idx, uint64_t v) {
         c.mcg_status = v;
         return true;
     case msr::MCG_CTL: c.mcg_ctl = v; return true;
+    case perf::kEvtSel0:
+    case perf::kEvtSel0 + 1:
+        // Bit 21 is reserved, and so are 63:32 (SDM vol.3 20.6.3); EN of PerfEvtSel0 governs
+        // both counters, so both are folded and re-armed.
+        if (v & (0xFFFFFFFF00000000ull | (1u << 21))) return false;
+        perf_fold(c, 0);
+        perf_fold(c, 1);
+        c.perf_evtsel[idx - perf::kEvtSel0] = v;
+        perf_rearm(c, 0);
+        perf_rearm(c, 1);
+        return true;
+    case perf::kCtr0:
+    case perf::kCtr0 + 1: {
+        const unsigned k = idx - perf::kCtr0;
+        c.perf_base[k] = uint64_t(int64_t(int32_t(uint32_t(v)))) & perf::kWidthMask;   // low 32 bits, sign-extended
+        perf_rearm(c, k);
+        return true;
+    }
     default: break;
     }
     unsigned bank;

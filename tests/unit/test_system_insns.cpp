@@ -322,10 +322,47 @@ TEST_F(SystemInsns, MachineCheckRegisters) {
     EXPECT_TRUE(c.cr4 & cr4::MCE);
 }
 
+// P6 performance counters: INST_RETIRED counts every retired instruction once PerfEvtSel0.EN is
+// set (the WRMSR that sets it included), filtered by OS/USR; a written value reads back (Linux's
+// check_hw_exists); a 32-bit write is sign-extended to the counter's 40 bits.
+TEST_F(SystemInsns, PerformanceCountersCountRetiredInstructions) {
+    auto program = [&](uint32_t evtsel) {
+        std::vector<uint8_t> p = {0x66, 0xB9, 0x86, 0x01, 0x00, 0x00,                                // mov ecx,0x186
+                                  0x66, 0xB8, uint8_t(evtsel), uint8_t(evtsel >> 8), uint8_t(evtsel >> 16), 0x00,   // mov eax,evtsel
+                                  0x66, 0x31, 0xD2, 0x0F, 0x30};                                   // xor edx,edx; wrmsr
+        p.insert(p.end(), 10, 0x90);                                                               // 10 x nop
+        p.insert(p.end(), {0x66, 0xB9, 0xC1, 0x00, 0x00, 0x00, 0x0F, 0x32, 0xF4});                 // mov ecx,0xc1; rdmsr; hlt
+        return p;
+    };
+    code(program(0x4300C0));   // EN | OS | USR | INST_RETIRED
+    run();
+    EXPECT_EQ(vector_taken(), -1);
+    EXPECT_EQ(c.r[EAX], 12u) << "wrmsr + 10 nops + mov, at CPL 0";
+    SetUp();
+    code(program(0x4100C0));   // EN | USR only: this code runs at CPL 0
+    run();
+    EXPECT_EQ(c.r[EAX], 0u);
+    SetUp();
+    code(program(0x4300C8));   // an event lift86 does not count holds its value
+    run();
+    EXPECT_EQ(c.r[EAX], 0u);
+    // Read back what was written (disabled counter), and the 40-bit sign extension.
+    for (auto [written, read] : {std::pair<uint32_t, uint64_t>{0xFFFF, 0xFFFF}, {0xFFFFFFF0u, 0xFFFFFFFFF0ull}}) {
+        SetUp();
+        code(kWrRd16);
+        c.halted = false;
+        c.r[ECX] = 0xC2;
+        c.r[EAX] = written;
+        c.r[EDX] = 0;
+        run();
+        EXPECT_EQ(uint64_t(c.r[EDX]) << 32 | c.r[EAX], read);
+    }
+}
+
 TEST_F(SystemInsns, UnknownMsrIsGeneralProtection) {
-    // APIC_BASE (no APIC), MISC_ENABLE (Pentium 4+), PAT, PerfEvtSel0, MC0_MISC (not on the P6),
-    // past the last machine-check bank, and nonsense.
-    for (uint32_t msr : {0x1Bu, 0x1A0u, 0x277u, 0x186u, 0x403u, 0x414u, 0xC0000080u, 0x210u}) {
+    // APIC_BASE (no APIC), MISC_ENABLE (Pentium 4+), PAT, a third performance counter, MC0_MISC
+    // (not on the P6), past the last machine-check bank, and nonsense.
+    for (uint32_t msr : {0x1Bu, 0x1A0u, 0x277u, 0xC3u, 0x403u, 0x414u, 0xC0000080u, 0x210u}) {
         SetUp();
         code(kRdmsr16);
         c.halted = false;
