@@ -53,6 +53,18 @@ public:
 
     // The block at CS:EIP in the current mode (decoded now if needed). Raises #PF/#GP on fetch.
     Block* lookup();
+    // lookup()'s first fast path alone, inlined into the run loop: the remembered successor of
+    // the block looked up last, when everything its lookup depended on is unchanged; else null.
+    // (The caller has checked EIP against the CS limit.)
+    Block* chained(uint32_t eip, uint32_t cs_base, uint8_t mode, uint8_t user, uint64_t tlb_gen) {
+        Block* prev = last_;
+        if (!prev) return nullptr;
+        for (const Block::Successor& s : prev->succ)
+            if (s.eip == eip && s.cs_base == cs_base && s.mode == mode && s.user == user && s.tlb_gen == tlb_gen &&
+                s.cache_gen == gen_)
+                return last_ = s.block;
+        return nullptr;
+    }
     void invalidate_page(uint32_t phys_page);
     // A guest store to a page that holds code: drops the page's blocks when the store touches
     // bytes that were decoded (data next to code on the same page costs no re-decoding).

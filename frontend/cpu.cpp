@@ -207,12 +207,15 @@ void Cpu::fetch_code(uint32_t lin, uint8_t* buf, unsigned n) {
 // One block, with the --profile bookkeeping around it compiled in only for the profiling
 // instance: the normal run pays a single pointer test per block (in exec_block_at_eip).
 template <bool kProfiled>
-void Cpu::exec_block(uint64_t budget_left) {
+[[gnu::always_inline]] inline void Cpu::exec_block(uint64_t budget_left) {
     if constexpr (kProfiled) profile_block_begin();
     const bool trap = eflags & fl::TF;
     insn_eip = eip;   // a fetch fault in lookup() restarts here
     try {
-        Block* b = blocks->lookup();
+        Block* b = nullptr;
+        if (LIFT86_LIKELY(eip <= seg[CS].limit))
+            b = blocks->chained(eip, seg[CS].base, code32 ? 1 : 0, mmu_user, tlb.generation);
+        if (!b) b = blocks->lookup();
         size_t n = b->insns.size();
         if (single_step || trap || inhibit_irq) n = 1;
         if (n > budget_left) n = size_t(budget_left);
@@ -335,7 +338,9 @@ StopReason Cpu::run(uint64_t budget) {
             stop = StopReason::Halted;
             break;
         }
-        exec_block_at_eip(end - icount);
+        // exec_block_at_eip(), inlined: this is the hot loop of the interpreter.
+        if (LIFT86_UNLIKELY(profile != nullptr)) exec_block<true>(end - icount);
+        else exec_block<false>(end - icount);
         if (single_step && stop == StopReason::None) stop = StopReason::Budget;
     }
     if (stop == StopReason::None) stop = StopReason::Budget;

@@ -118,6 +118,38 @@ public:
     bool cf();
     bool zf();
     bool cond(unsigned cc);        // Jcc/SETcc/CMOVcc condition 0..15 (SDM vol.2 appendix B.1.4.7)
+    // cond() for a condition known at compile time (Jcc binds one handler per condition): the
+    // common cases inline, the rest through cond(). ZF and SF depend on the result alone, so they
+    // need no switch on the lazy operation; CMP/SUB and TEST/logic cover the other branches.
+    template <unsigned CC> bool cond_fast() {
+        constexpr unsigned k = CC >> 1;
+        bool r;
+        if constexpr (k == 2 || k == 4) {
+            if (lazy.op == LazyOp::None) {
+                r = eflags & (k == 2 ? fl::ZF : fl::SF);
+            } else {
+                const uint32_t res = lazy.res << (32 - lazy.bits);
+                r = k == 2 ? res == 0 : int32_t(res) < 0;
+            }
+        } else if (lazy.op == LazyOp::Sub && k != 5) {
+            const unsigned sh = 32 - lazy.bits;
+            const uint32_t a = lazy.a << sh, b = lazy.b << sh;
+            if constexpr (k == 0) r = int32_t((a ^ b) & (a ^ (lazy.res << sh))) < 0;
+            else if constexpr (k == 1) r = a < b;
+            else if constexpr (k == 3) r = a <= b;
+            else if constexpr (k == 6) r = int32_t(a) < int32_t(b);
+            else r = int32_t(a) <= int32_t(b);
+        } else if (lazy.op == LazyOp::Logic && k != 5) {
+            const uint32_t res = lazy.res << (32 - lazy.bits);
+            if constexpr (k == 0 || k == 1) r = false;          // OF = CF = 0
+            else if constexpr (k == 3) r = res == 0;            // BE: ZF (CF = 0)
+            else if constexpr (k == 6) r = int32_t(res) < 0;    // L: SF (OF = 0)
+            else r = int32_t(res) <= 0;                         // LE: ZF or SF
+        } else {
+            return cond(CC);
+        }
+        return (CC & 1) ? !r : r;
+    }
 
     // ---- registers ----
     uint8_t& r8(unsigned i) { return reinterpret_cast<uint8_t*>(&r[i & 3])[i >> 2]; }   // AL..BH
@@ -143,7 +175,9 @@ public:
     [[noreturn]] void seg_fault(unsigned s);
     uint32_t check_seg(unsigned s, uint32_t off, unsigned size, bool write) {
         const Segment& sg = seg[s];
-        if (LIFT86_UNLIKELY(off < sg.lo || uint64_t(off) + size - 1 > sg.hi || !(write ? sg.writable : sg.readable)))
+        // off in [lo, hi - size + 1] and the access allowed, in one compare (Segment::rspan):
+        // below lo, off - lo wraps above any span.
+        if (LIFT86_UNLIKELY(int64_t(uint32_t(off - sg.lo)) + int64_t(size - 1) > (write ? sg.wspan : sg.rspan)))
             seg_fault(s);
         return sg.base + off;
     }
@@ -151,8 +185,10 @@ public:
     template <class T> void write(unsigned s, uint32_t off, T v) { write_lin<T>(check_seg(s, off, sizeof(T), true), v); }
 
     template <class T> T read_lin(uint32_t lin) {
+        // One compare checks the page and that the access stays inside it: the entry for lin's
+        // page can only ever hold a tag of that index, never the next page's.
         TlbEntry& e = tlb.at(mmu_user, Tlb::kRead, lin);
-        if (LIFT86_LIKELY(e.tag == (lin & ~kPageMask) && (lin & kPageMask) <= kPageSize - sizeof(T))) {
+        if (LIFT86_LIKELY(e.tag == (uint32_t(lin + sizeof(T) - 1) & ~kPageMask))) {
             T v;
             std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), sizeof(T));
             return v;
@@ -161,7 +197,7 @@ public:
     }
     template <class T> void write_lin(uint32_t lin, T v) {
         TlbEntry& e = tlb.at(mmu_user, Tlb::kWrite, lin);
-        if (LIFT86_LIKELY(e.tag == (lin & ~kPageMask) && (lin & kPageMask) <= kPageSize - sizeof(T))) {
+        if (LIFT86_LIKELY(e.tag == (uint32_t(lin + sizeof(T) - 1) & ~kPageMask))) {   // (as in read_lin)
             std::memcpy(reinterpret_cast<void*>(lin + e.addend), &v, sizeof(T));
             return;
         }

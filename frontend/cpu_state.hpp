@@ -47,6 +47,10 @@ struct Segment {
     // Derived: valid offsets are [lo, hi] (hi inclusive); readable / writable for data access.
     uint32_t lo = 0, hi = 0xFFFF;
     bool readable = true, writable = true;
+    // The same checks folded for the hot path (Cpu::check_seg): an access of n bytes at `off` is
+    // allowed when uint32_t(off - lo) + n - 1 <= rspan (reads) or wspan (writes), compared as
+    // signed 64-bit; hi - lo when allowed at all, -1 when never (not readable/writable, empty).
+    int64_t rspan = 0xFFFF, wspan = 0xFFFF;
     bool null = false;            // protected-mode null selector: any access is #GP(0)
 };
 

@@ -3,12 +3,19 @@
 // interrupts.cpp); this file only decodes their operands.
 #include "frontend/interp.hpp"
 
+#include <utility>
+
 namespace lift86 {
 namespace {
 
 void h_jmp_rel(Cpu& c, const Insn& i) { near_branch(c, c.eip + i.imm, i.o32()); }
-void h_jcc(Cpu& c, const Insn& i) {
-    if (c.cond(i.op)) near_branch(c, c.eip + i.imm, i.o32());
+// One handler per condition and operand size: the condition folds into cond_fast().
+template <unsigned CC, bool O32> void h_jcc(Cpu& c, const Insn& i) {
+    if (c.cond_fast<CC>()) near_branch(c, c.eip + i.imm, O32);
+}
+template <bool O32, unsigned... CC> Handler pick_jcc(unsigned cc, std::integer_sequence<unsigned, CC...>) {
+    static constexpr Handler t[16] = {&h_jcc<CC, O32>...};
+    return t[cc];
 }
 // JCXZ/JECXZ and LOOPcc count with CX or ECX according to the address size (SDM vol.2 LOOP).
 void h_jcxz(Cpu& c, const Insn& i) {
@@ -132,7 +139,8 @@ Handler bind_control(const DecodedView& v, Insn& i) {
     case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
     case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
         i.op = v.zi->opcode & 0xF;
-        return h_jcc;
+        return o32 ? pick_jcc<true>(i.op, std::make_integer_sequence<unsigned, 16>{})
+                   : pick_jcc<false>(i.op, std::make_integer_sequence<unsigned, 16>{});
     case ZYDIS_MNEMONIC_JCXZ:
     case ZYDIS_MNEMONIC_JECXZ: return h_jcxz;
     case ZYDIS_MNEMONIC_LOOP: return h_loop<0>;

@@ -27,6 +27,7 @@ void Cpu::derive_seg(Segment& sg, bool is_ss) {
     if (sg.null) {   // protected-mode null selector: every access is #GP(0) (SDM vol.3 3.4.2)
         sg.lo = 1, sg.hi = 0;
         sg.readable = sg.writable = false;
+        sg.rspan = sg.wspan = -1;
         return;
     }
     const bool code = (a & attr::S) && (a & attr::CODE);
@@ -41,6 +42,9 @@ void Cpu::derive_seg(Segment& sg, bool is_ss) {
     // Code: readable only with R set, never writable. Data: always readable, writable with W.
     sg.readable = code ? (a & attr::RW) != 0 : true;
     sg.writable = !code && (a & attr::RW);
+    const int64_t span = int64_t(sg.hi) - int64_t(sg.lo);   // -1 when empty
+    sg.rspan = sg.readable ? span : -1;
+    sg.wspan = sg.writable ? span : -1;
 }
 
 // ---------------------------------------------------------------- descriptor tables

@@ -243,6 +243,64 @@ TEST_F(ProtMode, PageGranularLimitAndExecuteOnlyCode) {
     EXPECT_FAULT(cpu.read<uint8_t>(CS, 0), kGP, 0);   // execute-only code is not readable
 }
 
+// Cpu::check_seg folds the range and permission checks into one compare (Segment::rspan):
+// it must agree with the rule of SDM vol.3 5.3 at every boundary, for every kind of segment.
+TEST_F(ProtMode, SegmentCheckAgreesWithTheLimitRuleAtEveryBoundary) {
+    struct Kind { uint32_t limit, attr; bool null; };
+    const uint32_t data = attr::P | attr::S, code = data | attr::CODE;
+    const Kind kinds[] = {
+        {0xFFFFFFFFu, data | attr::RW | attr::DB, false},   // flat
+        {0x0FFF, data | attr::RW, false},                   // small
+        {0, data | attr::RW, false},                        // one byte
+        {0x0FFF, data, false},                              // read-only
+        {0x0FFF, data | attr::RW | attr::DC, false},        // expand-down, B = 0
+        {0x0FFF, data | attr::RW | attr::DC | attr::DB, false},
+        {0xFFFF, data | attr::RW | attr::DC, false},        // expand-down, empty
+        {0xFFFFFFFEu, data | attr::RW | attr::DC | attr::DB, false},   // expand-down, one byte
+        {0x0FFF, code | attr::RW, false},                   // readable code
+        {0x0FFF, code, false},                              // execute-only
+        {0xFFFF, data | attr::RW, true},                    // null selector
+    };
+    for (const Kind& k : kinds) {
+        Segment sg;
+        sg.null = k.null;
+        cpu.set_seg_cache(sg, 0x10, 0, k.limit, k.attr);
+        cpu.seg[DS] = sg;
+        for (uint32_t edge : {0u, sg.lo, sg.hi, k.limit, k.limit + 1, 0xFFFFu, 0xFFFFFFFFu})
+            for (uint32_t off = edge - 4; off != edge + 4; off++)
+                for (unsigned size : {1u, 2u, 4u})
+                    for (bool write : {false, true}) {
+                        const bool ok = off >= sg.lo && uint64_t(off) + size - 1 <= sg.hi &&
+                                        (write ? sg.writable : sg.readable);
+                        bool raised = false;
+                        try {
+                            cpu.check_seg(DS, off, size, write);
+                        } catch (const GuestFault&) {
+                            raised = true;
+                        }
+                        EXPECT_EQ(raised, !ok) << "limit " << k.limit << " attr " << k.attr << " off " << off
+                                               << " size " << size << " write " << write;
+                    }
+    }
+}
+
+// The TLB hit test is one compare of the entry's tag with the page of the access's last byte:
+// an access crossing into a page mapped elsewhere must still read and write the right bytes.
+TEST_F(ProtMode, AccessesCrossingIntoADifferentlyMappedPageUseBothPages) {
+    page_out_ring0_stack();   // identity paging of the first 4 MiB
+    mem.write32(0x101000 + 0x201 * 4, 0x300000 | 7);   // linear 0x201000 -> physical 0x300000
+    mem.write32(0x200FFC, 0x44332211);
+    mem.write32(0x300000, 0x88776655);
+    EXPECT_EQ(cpu.read<uint32_t>(DS, 0x200FFC), 0x44332211u);   // both pages in the TLB now
+    EXPECT_EQ(cpu.read<uint32_t>(DS, 0x201000), 0x88776655u);
+    EXPECT_EQ(cpu.read<uint32_t>(DS, 0x200FFE), 0x66554433u);
+    EXPECT_EQ(cpu.read<uint16_t>(DS, 0x200FFF), 0x5544u);
+    cpu.write<uint32_t>(DS, 0x200FFD, 0xDDCCBBAA);
+    EXPECT_EQ(mem.read32(0x200FFC), 0xCCBBAA11u);
+    EXPECT_EQ(mem.read8(0x300000), 0xDDu);
+    EXPECT_EQ(mem.read8(0x201000), 0u);   // the identity-mapped page behind it is untouched
+}
+
 TEST_F(ProtMode, RealModeLoadKeepsTheCachedLimit) {   // "unreal mode"
     cpu.load_seg(DS, kData0);   // 4 GiB limit from protected mode
     cpu.cr0 &= ~cr0::PE;
