@@ -308,6 +308,8 @@ void Machine::load_guest() {
             firmware = true;
         }
         if (is_linux_kernel(image)) {
+            // The kernel's text console needs the VGA in text mode, which no firmware set up.
+            if (!firmware) run_vga_bios();
             load_linux(cpu, mem, image, cfg.kernel, cfg.append, cfg.initrd);
         } else if (has_linux_header(image)) {
             throw LoadError(fmt::format("'{}': Linux boot protocol too old for a direct boot (a 2.04+ bzImage is needed)", cfg.kernel));
@@ -331,6 +333,8 @@ void Machine::load_guest() {
     // area, 0xE0000-0xFFFFF; ACPI 6.5 5.2.5.1), as a BIOS would have.
     if (!firmware) acpi_tables().place(mem, kFirmwarelessAcpiBase);
 }
+
+const std::vector<uint8_t>& Machine::vga_option_rom() const { return dev_->vga.option_rom(); }
 
 AcpiTables Machine::acpi_tables() const {
     AcpiBoard board;

@@ -88,6 +88,10 @@ private:
     void wire_devices();
     void wire_pc();        // drives, VGA, display, fw_cfg: the parts of QEMU's pc machine
     AcpiTables acpi_tables() const;   // the board's ACPI description (machine/acpi_tables.hpp)
+    // Firmware-less boots: runs the VGA BIOS's initialisation and sets text mode 3, as a BIOS
+    // would (machine/vga_post.cpp). False when there is no VGA BIOS or it did not finish.
+    bool run_vga_bios();
+    const std::vector<uint8_t>& vga_option_rom() const;
     void trace_insn(uint32_t eip, const Insn& insn);
     void pump_serial();              // between slices: serial input into the UARTs, output out
     bool serial_input_open() const;  // a serial back-end could still deliver input (wakes a HLT)
