@@ -85,17 +85,15 @@ bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag) {
     if (std::filesystem::exists(linux_dir / "vmlinuz") && std::filesystem::exists(linux_dir / "initrd.gz")) {
         cfg.kernel = (linux_dir / "vmlinuz").string();
         cfg.initrd = (linux_dir / "initrd.gz").string();
-        // In a window the console is the VGA screen and the keyboard: boot as QEMU boots -kernel
-        // (SeaBIOS, then lift86's option ROM), so that SeaBIOS leaves the VGA in text mode for
-        // the kernel. Otherwise (-nographic, no screen) the console is the serial port on the
-        // terminal and lift86 takes the fast path: --direct-boot, the kernel unpacked on the
-        // host (half the instructions of the boot). `poweroff` ends lift86 (ACPI), `reboot`
-        // restarts the machine.
+        // The fast path: --direct-boot (no firmware; the kernel unpacked on the host, half the
+        // instructions of the boot; the VGA BIOS still sets text mode). In a window the console
+        // is the VGA screen and the keyboard; otherwise (-nographic, no screen) the serial port on
+        // the terminal. `poweroff` ends lift86 (ACPI), `reboot` restarts the machine.
         const bool window = cfg.display == "sdl";
         cfg.append = std::string(window ? "console=tty0" : "console=ttyS0") + " isapnp=0 cryptomgr.notests quiet";
         if (mem_flag == "128") cfg.ram_mb = 256;
         if (!window && cfg.serial == "none") cfg.serial = "stdio";
-        cfg.direct_boot = !window;
+        cfg.direct_boot = true;
         return true;
     }
     const auto demo = dir / "guests" / "default.elf";
