@@ -5,8 +5,8 @@
 // Reference: Intel 8259A datasheet (order 231468), "Programming the 8259A"; Intel 82371AB
 // (PIIX4) datasheet section 3.4 for the ELCR.
 //
-// The board wires device IRQ lines to set_irq(), polls intr() between blocks (or listens
-// to on_intr), and calls acknowledge() to run the two INTA cycles and get the vector.
+// The board wires device IRQ lines to set_irq(), mirrors intr() into the CPU's INTR input
+// through on_intr, and calls acknowledge() to run the two INTA cycles and get the vector.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,7 +31,8 @@ public:
     // clears the edge latch. With nothing left to deliver it returns the IR7 vector of the
     // chip concerned without touching its ISR ("spurious" IRQ7 / IRQ15).
     uint8_t acknowledge();
-    // Called whenever intr() changes (optional; lets a halted CPU wake up without polling).
+    // Called exactly when intr() changes, from every path that can change it (input lines,
+    // register writes, polls, INTA): the board keeps Cpu::intr_line equal to intr() with it.
     std::function<void(bool)> on_intr;
 
     // Read-only views for the monitor and tests. Index 0 = master, 1 = slave.

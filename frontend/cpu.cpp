@@ -187,7 +187,7 @@ void Cpu::take_interrupts() {
         deliver(kNMI, -1, false, true);
         return;
     }
-    if ((eflags & fl::IF) && intr_pending && intr_pending()) {
+    if ((eflags & fl::IF) && intr_line) {
         halted = false;
         uint8_t v = intr_ack();
         deliver(v, -1, false, true);
@@ -327,7 +327,7 @@ StopReason Cpu::run(uint64_t budget) {
     stop = StopReason::None;
     const uint64_t end = icount + budget;
     while (stop == StopReason::None && icount < end) {
-        if (!inhibit_irq && (nmi_pending || (eflags & fl::IF))) {
+        if (!inhibit_irq && (nmi_pending || ((eflags & fl::IF) && intr_line))) {
             try {
                 take_interrupts();
             } catch (const GuestFault& f) {

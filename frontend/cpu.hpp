@@ -59,7 +59,9 @@ public:
     BlockCache* blocks;
 
     // ---- board interface ----
-    std::function<bool()> intr_pending;    // INTR line from the PIC
+    // The INTR input: the board keeps it equal to the PIC's INT output (Pic8259::on_intr), so
+    // the run loop tests a byte between blocks instead of asking the PIC.
+    bool intr_line = false;
     std::function<uint8_t()> intr_ack;     // INTA cycle: returns the vector
     bool nmi_pending = false;
     std::function<void()> on_triple_fault;   // the board resets (or ends, with -no-reboot)

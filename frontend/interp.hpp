@@ -10,12 +10,22 @@ namespace lift86 {
 template <class T> constexpr unsigned bits_of = sizeof(T) * 8;
 template <class T> constexpr T msb_of = T(T(1) << (bits_of<T> - 1));
 
-template <class T, bool MEM> inline T load_rm(Cpu& c, const Insn& i) {
-    if constexpr (MEM) return c.read<T>(i.seg, c.ea(i));
+// Forms of the memory operand's offset a hot handler can be specialised for at bind time
+// (pick_sm_ea): the general Cpu::ea(), or 32-bit addressing with a base and a displacement,
+// without or with a scaled index; those need no presence tests and no 16-bit wrap.
+enum EaForm : int { kEaAny = 0, kEaBase32 = 1, kEaBaseIndex32 = 2 };
+template <int EA> inline uint32_t ea_of(const Cpu& c, const Insn& i) {
+    if constexpr (EA == kEaBase32) return uint32_t(i.disp) + c.r[i.base];
+    else if constexpr (EA == kEaBaseIndex32) return uint32_t(i.disp) + c.r[i.base] + (c.r[i.index] << i.scale);
+    else return c.ea(i);
+}
+
+template <class T, bool MEM, int EA = kEaAny> inline T load_rm(Cpu& c, const Insn& i) {
+    if constexpr (MEM) return c.read<T>(i.seg, ea_of<EA>(c, i));
     else return c.reg<T>(i.rm);
 }
-template <class T, bool MEM> inline void store_rm(Cpu& c, const Insn& i, T v) {
-    if constexpr (MEM) c.write<T>(i.seg, c.ea(i), v);
+template <class T, bool MEM, int EA = kEaAny> inline void store_rm(Cpu& c, const Insn& i, T v) {
+    if constexpr (MEM) c.write<T>(i.seg, ea_of<EA>(c, i), v);
     else c.set_reg<T>(i.rm, v);
 }
 template <class T> inline T load_rm(Cpu& c, const Insn& i) {
@@ -40,6 +50,19 @@ template <class S> Handler pick_sm(unsigned size, bool mem) {
     if (size == 1) return mem ? &S::template f<uint8_t, true> : &S::template f<uint8_t, false>;
     if (size == 2) return mem ? &S::template f<uint16_t, true> : &S::template f<uint16_t, false>;
     return mem ? &S::template f<uint32_t, true> : &S::template f<uint32_t, false>;
+}
+// pick_sm for a family whose `f<T, MEM, EA>` also takes an EaForm: a 32-bit memory operand
+// with a base gets the kEaBase32 or kEaBaseIndex32 instance. The Insn's memory operand is
+// already filled when binders run.
+template <class S, int EA> Handler pick_s_ea(unsigned size) {
+    if (size == 1) return &S::template f<uint8_t, true, EA>;
+    if (size == 2) return &S::template f<uint16_t, true, EA>;
+    return &S::template f<uint32_t, true, EA>;
+}
+template <class S> Handler pick_sm_ea(unsigned size, bool mem, const Insn& i) {
+    if (mem && i.a32() && i.base != kNoReg)
+        return i.index == kNoReg ? pick_s_ea<S, kEaBase32>(size) : pick_s_ea<S, kEaBaseIndex32>(size);
+    return pick_sm<S>(size, mem);
 }
 template <class S> Handler pick_s(unsigned size) {
     return size == 1 ? &S::template f<uint8_t> : size == 2 ? &S::template f<uint16_t> : &S::template f<uint32_t>;

@@ -32,10 +32,10 @@ template <int OP> constexpr bool writes_back = OP != CMP && OP != TEST;
 // dst = dst OP src, where dst is r/m and src is a register (E,G) or an immediate (E,I);
 // or dst is a register and src is r/m (G,E). The result is stored before flags are set, so
 // a faulting store leaves the flags untouched (precise exceptions).
-template <int OP, class T, bool MEM> inline void alu_apply_rm(Cpu& c, const Insn& i, T b) {
+template <int OP, class T, bool MEM, int EA> inline void alu_apply_rm(Cpu& c, const Insn& i, T b) {
     uint32_t cin = (OP == ADC || OP == SBB) ? c.cf() : 0;
     if constexpr (MEM) {
-        uint32_t off = c.ea(i);
+        uint32_t off = ea_of<EA>(c, i);
         T a = c.read<T>(i.seg, off);
         T r = alu_result<OP>(a, b, cin);
         if constexpr (writes_back<OP>) c.write<T>(i.seg, off, r);
@@ -48,15 +48,19 @@ template <int OP, class T, bool MEM> inline void alu_apply_rm(Cpu& c, const Insn
     }
 }
 template <int OP> struct AluEG {
-    template <class T, bool MEM> static void f(Cpu& c, const Insn& i) { alu_apply_rm<OP, T, MEM>(c, i, c.reg<T>(i.reg)); }
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) {
+        alu_apply_rm<OP, T, MEM, EA>(c, i, c.reg<T>(i.reg));
+    }
 };
 template <int OP> struct AluEI {
-    template <class T, bool MEM> static void f(Cpu& c, const Insn& i) { alu_apply_rm<OP, T, MEM>(c, i, T(i.imm)); }
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) {
+        alu_apply_rm<OP, T, MEM, EA>(c, i, T(i.imm));
+    }
 };
 template <int OP> struct AluGE {
-    template <class T, bool MEM> static void f(Cpu& c, const Insn& i) {
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) {
         uint32_t cin = (OP == ADC || OP == SBB) ? c.cf() : 0;
-        T a = c.reg<T>(i.reg), b = load_rm<T, MEM>(c, i);
+        T a = c.reg<T>(i.reg), b = load_rm<T, MEM, EA>(c, i);
         T r = alu_result<OP>(a, b, cin);
         if constexpr (writes_back<OP>) c.set_reg<T>(i.reg, r);
         alu_flags<OP>(c, r, a, b, cin);
@@ -69,11 +73,11 @@ template <int OP> Handler bind_alu_op(const DecodedView& v, Insn& i) {
     unsigned size = d.size;
     if (s.kind == OpKind::Imm) {
         if (d.kind == OpKind::Gpr) i.rm = d.reg;
-        return pick_sm<AluEI<OP>>(size, d.kind == OpKind::Mem);
+        return pick_sm_ea<AluEI<OP>>(size, d.kind == OpKind::Mem, i);
     }
     if (d.kind == OpKind::Mem && s.kind == OpKind::Gpr) {
         i.reg = s.reg;
-        return pick_sm<AluEG<OP>>(size, true);
+        return pick_sm_ea<AluEG<OP>>(size, true, i);
     }
     if (d.kind == OpKind::Gpr && s.kind == OpKind::Gpr) {
         i.rm = d.reg;
@@ -82,7 +86,7 @@ template <int OP> Handler bind_alu_op(const DecodedView& v, Insn& i) {
     }
     if (d.kind == OpKind::Gpr && s.kind == OpKind::Mem) {
         i.reg = d.reg;
-        return pick_sm<AluGE<OP>>(size, true);
+        return pick_sm_ea<AluGE<OP>>(size, true, i);
     }
     return nullptr;
 }

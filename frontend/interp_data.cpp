@@ -6,8 +6,12 @@ namespace lift86 {
 namespace {
 
 // ---------------------------------------------------------------- MOV
-struct MovEG { template <class T, bool MEM> static void f(Cpu& c, const Insn& i) { store_rm<T, MEM>(c, i, c.reg<T>(i.reg)); } };
-struct MovGE { template <class T, bool MEM> static void f(Cpu& c, const Insn& i) { c.set_reg<T>(i.reg, load_rm<T, MEM>(c, i)); } };
+struct MovEG {
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) { store_rm<T, MEM, EA>(c, i, c.reg<T>(i.reg)); }
+};
+struct MovGE {
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) { c.set_reg<T>(i.reg, load_rm<T, MEM, EA>(c, i)); }
+};
 struct MovEI { template <class T, bool MEM> static void f(Cpu& c, const Insn& i) { store_rm<T, MEM>(c, i, T(i.imm)); } };
 
 // MOV Sreg, r/m16. Loading SS inhibits interrupts for one instruction (SDM vol.2 MOV).
@@ -29,20 +33,22 @@ template <bool MEM> void h_mov_sreg_store(Cpu& c, const Insn& i) {
 
 // MOVZX / MOVSX: the source size is in Insn.op (1 or 2).
 template <bool SIGN> struct MovX {
-    template <class T, bool MEM> static void f(Cpu& c, const Insn& i) {
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) {
         uint32_t v;
         if (i.op == 1) {
-            uint8_t s = load_rm<uint8_t, MEM>(c, i);
+            uint8_t s = load_rm<uint8_t, MEM, EA>(c, i);
             v = SIGN ? uint32_t(int32_t(int8_t(s))) : s;
         } else {
-            uint16_t s = load_rm<uint16_t, MEM>(c, i);
+            uint16_t s = load_rm<uint16_t, MEM, EA>(c, i);
             v = SIGN ? uint32_t(int32_t(int16_t(s))) : s;
         }
         c.set_reg<T>(i.reg, T(v));
     }
 };
 
-struct Lea { template <class T> static void f(Cpu& c, const Insn& i) { c.set_reg<T>(i.reg, T(c.ea(i))); } };
+struct Lea {   // (MEM is always true: LEA of a register is #UD)
+    template <class T, bool MEM, int EA = kEaAny> static void f(Cpu& c, const Insn& i) { c.set_reg<T>(i.reg, T(ea_of<EA>(c, i))); }
+};
 
 struct Xchg {
     template <class T, bool MEM> static void f(Cpu& c, const Insn& i) {
@@ -260,11 +266,11 @@ Handler bind_data(const DecodedView& v, Insn& i) {
         if (b.kind == OpKind::Imm) return pick_sm<MovEI>(a.size, rm_of(a, i));
         if (b.kind == OpKind::Gpr && (a.kind == OpKind::Gpr || a.kind == OpKind::Mem)) {
             i.reg = b.reg;
-            return pick_sm<MovEG>(b.size, rm_of(a, i));
+            return pick_sm_ea<MovEG>(b.size, rm_of(a, i), i);
         }
         if (a.kind == OpKind::Gpr && b.kind == OpKind::Mem) {
             i.reg = a.reg;
-            return pick_sm<MovGE>(a.size, true);
+            return pick_sm_ea<MovGE>(a.size, true, i);
         }
         return nullptr;
     case ZYDIS_MNEMONIC_MOVZX:
@@ -272,12 +278,12 @@ Handler bind_data(const DecodedView& v, Insn& i) {
         i.reg = a.reg;
         i.op = b.size;
         bool mem = rm_of(b, i);
-        return v.mnemonic == ZYDIS_MNEMONIC_MOVZX ? pick_sm<MovX<false>>(a.size, mem) : pick_sm<MovX<true>>(a.size, mem);
+        return v.mnemonic == ZYDIS_MNEMONIC_MOVZX ? pick_sm_ea<MovX<false>>(a.size, mem, i) : pick_sm_ea<MovX<true>>(a.size, mem, i);
     }
     case ZYDIS_MNEMONIC_LEA:
         if (b.kind != OpKind::Mem) return nullptr;   // LEA with a register source is #UD
         i.reg = a.reg;
-        return pick_w<Lea>(a.size == 4);
+        return pick_sm_ea<Lea>(a.size == 4 ? 4 : 2, true, i);
     case ZYDIS_MNEMONIC_XCHG:
         if (a.kind == OpKind::Mem) {
             i.reg = b.reg;

@@ -115,8 +115,8 @@ void Machine::wire_devices() {
         debugcon_close_ = true;
     }
     Devices& d = *dev_;
-    d.pic.on_intr = [](bool) {};   // polled by the CPU between blocks
-    cpu.intr_pending = [&d] { return d.pic.intr(); };
+    d.pic.on_intr = [this](bool level) { cpu.intr_line = level; };   // tested by the CPU between blocks
+    cpu.intr_line = d.pic.intr();
     cpu.intr_ack = [&d] { return d.pic.acknowledge(); };
     d.pit.irq0.connect([&d](bool l) { d.pic.set_irq(0, l); });
     d.kbc.irq_kbd.connect([&d](bool l) { d.pic.set_irq(1, l); });
@@ -479,13 +479,13 @@ int Machine::run_loop() {
         if (why == StopReason::Halted && !exit_) {
             // An interrupt raised since the CPU stopped (serial input just pumped in, a key) is
             // taken now: time must not jump past it to the next event.
-            if ((cpu.eflags & fl::IF) && cpu.intr_pending && cpu.intr_pending()) continue;
+            if ((cpu.eflags & fl::IF) && cpu.intr_line) continue;
             // HLT: jump (or sleep) to the next event; with interrupts off and nothing that could
             // deliver an NMI, the guest can never wake up again — end the run. Serial input that
             // may still arrive is a wake source too.
             const bool serial_input = serial_input_open();
             bool can_wake = (cpu.eflags & fl::IF) && (clock.next_deadline() != Clock::kNever || serial_input);
-            if (!can_wake && !(cpu.intr_pending && cpu.intr_pending() && (cpu.eflags & fl::IF))) {
+            if (!can_wake && !(cpu.intr_line && (cpu.eflags & fl::IF))) {
                 fmt::print(stderr, "lift86: guest halted at {:04x}:{:08x} with {}; ending the run\n", cpu.seg[CS].sel,
                            cpu.eip, (cpu.eflags & fl::IF) ? "nothing left that could wake it" : "interrupts disabled");
                 request_exit(exit_status::kOk);

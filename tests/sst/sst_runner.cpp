@@ -145,7 +145,6 @@ private:
     void make_cpu() {
         cpu_.reset();   // the old Cpu releases its hooks on mem_ before the new one installs its own
         cpu_ = std::make_unique<lift86::Cpu>(mem_, io_);
-        cpu_->intr_pending = [] { return false; };   // IF is never exercised: no INTR line
         // A triple fault stops run() with StopReason::Shutdown, reported as "did not halt".
     }
 

@@ -292,3 +292,39 @@ TEST_F(PicTest, SpecialFullyNestedModeNestsSlaveRequests) {
     EXPECT_EQ(pic.acknowledge(), 0x71);
     EXPECT_EQ(pic.isr(1), 0x06);
 }
+
+// The CPU reads a copy of INTR that on_intr keeps (Cpu::intr_line): every register write,
+// poll, acknowledge and input change that moves the output must call it, or the copy goes stale.
+TEST_F(PicTest, IntrCallbackMirrorsOutputThroughEveryPath) {
+    bool line = pic.intr();
+    pic.on_intr = [&](bool v) {
+        EXPECT_NE(v, line) << "called without a change";
+        line = v;
+    };
+    auto check = [&](const char* what) { EXPECT_EQ(line, pic.intr()) << what; };
+    pic.set_irq(3, true);      check("edge request");
+    bus.write(0x21, 0x08, 1);  check("IMR masks it");
+    bus.write(0x21, 0x00, 1);  check("IMR unmasks it");
+    pic.acknowledge();         check("INTA");
+    pic.set_irq(1, true);      check("higher request nests");
+    pic.acknowledge();         check("INTA again");
+    eoi_master();              check("EOI IR1");
+    eoi_master();              check("EOI IR3");
+    pic.set_irq(11, true);     check("slave request through the cascade");
+    bus.write(0xA1, 0x08, 1);  check("slave IMR");
+    bus.write(0xA1, 0x00, 1);  check("slave IMR cleared");
+    bus.write(0x20, 0x0C, 1);  check("poll armed");
+    (void)bus.read(0x20, 1);   check("poll read acknowledges");
+    eoi_slave();
+    eoi_master();              check("EOIs");
+    bus.write(0x4D1, 0x08, 1); check("ELCR: IRQ11 level, input high");
+    pic.set_irq(11, false);    check("level input drops");
+    bus.write(0x4D1, 0x00, 1);
+    pic.set_irq(5, true);      check("request before re-initialisation");
+    bus.write(0x20, 0x11, 1);  check("ICW1 clears the IRR");
+    bus.write(0x21, 0x08, 1);
+    bus.write(0x21, 0x04, 1);
+    bus.write(0x21, 0x01, 1);
+    pic.set_irq(5, false);
+    pic.set_irq(5, true);      check("new edge after ICW4");
+}
