@@ -113,7 +113,7 @@ Block* BlockCache::decode(uint32_t lin, uint32_t phys, uint8_t mode) {
     return raw;
 }
 
-static unsigned fast_slot(uint32_t phys) { return (phys ^ (phys >> 12)) & 4095; }
+static unsigned fast_slot(uint32_t phys) { return (phys ^ (phys >> 16)) & (BlockCache::kFastEntries - 1); }
 
 void BlockCache::retire(std::unique_ptr<Block> b) {
     Block*& f = fast_[fast_slot(b->phys)];   // a block only ever sits in its own slot

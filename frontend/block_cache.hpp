@@ -51,6 +51,9 @@ public:
     explicit BlockCache(Cpu& cpu);
     ~BlockCache();
 
+    // Direct-mapped cache in front of the hash map, indexed by physical address: a Linux boot
+    // keeps ~75k blocks live, and a 4096-entry array left 7% of the host's time in the map.
+    static constexpr unsigned kFastEntries = 65536;
     // The block at CS:EIP in the current mode (decoded now if needed). Raises #PF/#GP on fetch.
     Block* lookup();
     // lookup()'s first fast path alone, inlined into the run loop: the remembered successor of
@@ -100,7 +103,6 @@ private:
     };
     std::unordered_map<uint32_t, CodePage> by_page_;
     void note_code(uint32_t phys, uint32_t len, Block* b);
-    static constexpr unsigned kFastEntries = 4096;
     Block* fast_[kFastEntries] = {};
     // Invalidated blocks may still be executing: they are freed at the next lookup.
     std::vector<std::unique_ptr<Block>> graveyard_;
