@@ -5,16 +5,8 @@
 # by itself with status 0 (ACPI power-off; no -no-reboot here). The input starts with 64 empty
 # lines: bytes typed before the kernel's 8250 driver opens the port are lost (FIFO resets), as on
 # hardware and on QEMU, so the commands must come after some slack.
-if(NOT EXISTS ${GUEST}/vmlinuz)
-  if("$ENV{CI}" STREQUAL "true")
-    message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
-  endif()
-  message("SKIP: the Linux guest is missing in ${GUEST}")
-  return()
-endif()
-if(NOT ENGINE)
-  set(ENGINE interp)
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/boot_test_common.cmake)
+lift86_boot_script_start(LIFT86 GUEST INPUT)
 execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=DISPLAY --unset=WAYLAND_DISPLAY ${LIFT86} --engine ${ENGINE}
                 INPUT_FILE ${INPUT} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 900)
 string(REPLACE "\r" "" out "${out}")

@@ -4,16 +4,8 @@
 # shell has had ample time to print its prompt, then the screen (read from VGA memory) must show
 # /init's banner and the prompt, and nothing on the terminal but lift86's own stop message.
 #   cmake -DLIFT86=... -DGUEST=<dir> -DOUT=<prefix> [-DENGINE=interp] -P run_default_window.cmake
-if(NOT EXISTS ${GUEST}/vmlinuz)
-  if("$ENV{CI}" STREQUAL "true")
-    message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
-  endif()
-  message("SKIP: the Linux guest is missing in ${GUEST}")
-  return()
-endif()
-if(NOT ENGINE)
-  set(ENGINE interp)
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/boot_test_common.cmake)
+lift86_boot_script_start(LIFT86 GUEST OUT)
 file(REMOVE ${OUT}.txt ${OUT}.png)
 execute_process(COMMAND ${CMAKE_COMMAND} -E env DISPLAY=:lift86-test SDL_VIDEODRIVER=offscreen --unset=WAYLAND_DISPLAY
                 ${LIFT86} --engine ${ENGINE} --max-insns 2000000000 --screen-text ${OUT}.txt --screenshot ${OUT}.png

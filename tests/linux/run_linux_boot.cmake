@@ -2,23 +2,10 @@
 # every line of check.expected must appear on the serial console, in order, and lift86 must end
 # by itself when the guest powers off (ACPI S5: exit status 0).
 #   cmake -DLIFT86=... -DGUEST=<dir> -DEXPECTED=check.expected -DOUT=<file> [-DMODE=direct|seabios|disk] -P run_linux_boot.cmake
-foreach(var LIFT86 GUEST EXPECTED OUT)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "run_linux_boot.cmake: ${var} not set")
-  endif()
-endforeach()
-if(NOT EXISTS ${GUEST}/vmlinuz OR NOT EXISTS ${GUEST}/initrd.gz)
-  if("$ENV{CI}" STREQUAL "true")
-    message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
-  endif()
-  message("SKIP: the Linux guest is missing in ${GUEST} (cmake --build build --target linux_guest)")
-  return()   # CTest's SKIP_REGULAR_EXPRESSION turns this into a skip
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/boot_test_common.cmake)
+lift86_boot_script_start(LIFT86 GUEST EXPECTED OUT)
 if(NOT MODE)
   set(MODE direct)
-endif()
-if(NOT ENGINE)
-  set(ENGINE interp)
 endif()
 set(common -m 256 -display none -serial file:${OUT} -no-reboot --max-insns 40000000000 --engine ${ENGINE})
 # direct: lift86 enters the kernel itself (--direct-boot); seabios: the same -kernel as QEMU

@@ -5,21 +5,8 @@
 #  2. With -no-reboot the guest's reboot ends lift86 (exit 0, a note on stderr), as on QEMU
 #     (booted with --direct-boot: the firmware path is what 1 tests).
 #   cmake -DLIFT86=... -DGUEST=<dir> -DOUT=<prefix> -P run_reboot_boot.cmake
-foreach(var LIFT86 GUEST OUT)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "run_reboot_boot.cmake: ${var} not set")
-  endif()
-endforeach()
-if(NOT EXISTS ${GUEST}/vmlinuz OR NOT EXISTS ${GUEST}/initrd.gz)
-  if("$ENV{CI}" STREQUAL "true")
-    message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
-  endif()
-  message("SKIP: the Linux guest is missing in ${GUEST} (cmake --build build --target linux_guest)")
-  return()
-endif()
-if(NOT ENGINE)
-  set(ENGINE interp)
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/boot_test_common.cmake)
+lift86_boot_script_start(LIFT86 GUEST OUT)
 set(boot ${LIFT86} -kernel ${GUEST}/vmlinuz -initrd ${GUEST}/initrd.gz -m 256 -display none
     -append "console=ttyS0 isapnp=0 cryptomgr.notests quiet lift86.modules=0 lift86.reboot-test=1" --max-insns 40000000000 --engine ${ENGINE})
 

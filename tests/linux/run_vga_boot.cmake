@@ -7,21 +7,8 @@
 # MODE=seabios (default) boots -kernel through SeaBIOS; MODE=direct with --direct-boot, where
 # lift86 runs the VGA BIOS's initialisation itself (machine/vga_post.cpp).
 #   cmake -DLIFT86=... -DGUEST=<dir> -DOUT=<prefix> [-DMODE=seabios|direct] -P run_vga_boot.cmake
-foreach(var LIFT86 GUEST OUT)
-  if(NOT DEFINED ${var})
-    message(FATAL_ERROR "run_vga_boot.cmake: ${var} not set")
-  endif()
-endforeach()
-if(NOT EXISTS ${GUEST}/vmlinuz OR NOT EXISTS ${GUEST}/initrd.gz)
-  if("$ENV{CI}" STREQUAL "true")
-    message(FATAL_ERROR "the Linux guest is missing in ${GUEST}: build the linux_guest target (scripts/test.sh does)")
-  endif()
-  message("SKIP: the Linux guest is missing in ${GUEST} (cmake --build build --target linux_guest)")
-  return()
-endif()
-if(NOT ENGINE)
-  set(ENGINE interp)
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/boot_test_common.cmake)
+lift86_boot_script_start(LIFT86 GUEST OUT)
 set(extra "")
 if(MODE STREQUAL "direct")
   set(extra --direct-boot)
