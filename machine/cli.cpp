@@ -78,7 +78,7 @@ std::filesystem::path exe_dir() {
 
 // What lift86 boots with no arguments: Debian's Linux with a busybox shell on the terminal when
 // set-up has prepared it (build/linux-guest), else the compute demo (build/guests/default.elf).
-bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag) {
+bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag, bool clock_given) {
     const std::filesystem::path dir = exe_dir();
     if (dir.empty()) return false;
     const auto linux_dir = dir / "linux-guest";
@@ -94,6 +94,11 @@ bool use_default_guest(MachineConfig& cfg, const std::string& mem_flag) {
         if (mem_flag == "128") cfg.ram_mb = 256;
         if (!window && cfg.serial == "none") cfg.serial = "stdio";
         cfg.direct_boot = true;
+        // An interactive guest runs on the host's clock (as QEMU does), unless --clock says
+        // otherwise: guest time follows wall time, and an idle shell sleeps in HLT instead of
+        // racing the virtual clock from one timer tick to the next at full speed (~6% of a core
+        // idle instead of 100%).
+        if (!clock_given) cfg.clock = Clock::Mode::Host;
         return true;
     }
     const auto demo = dir / "guests" / "default.elf";
@@ -229,7 +234,7 @@ bool parse_cli(int argc, char** argv, MachineConfig& cfg) {
         throw CliError("-bios none runs the boot sector of the first hard disk: give -hda (or -kernel)");
     if (cfg.direct_boot && cfg.kernel.empty()) throw CliError("--direct-boot boots a -kernel: give -kernel");
     if (cfg.bios.empty() && cfg.kernel.empty() && cfg.drives.empty()) {
-        if (!use_default_guest(cfg, mem))
+        if (!use_default_guest(cfg, mem, app.count("--clock") > 0))
             throw CliError("no guest given (-kernel, -bios, -hda or -cdrom) and no default guest next to the lift86 binary; run the README's set-up command");
     }
     return true;
