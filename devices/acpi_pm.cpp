@@ -81,7 +81,7 @@ uint32_t AcpiPm::io_read(uint16_t port, unsigned size) {
     return uint32_t(v >> shift) & mask;
 }
 
-void AcpiPm::write_reg(unsigned off, uint32_t value, unsigned size) {
+void AcpiPm::write_reg(unsigned off, uint32_t value) {
     switch (off) {
     case kSts:
         sts_ &= uint16_t(~(value & kStsWritable));   // write 1 to clear (4.8.3.1)
@@ -106,7 +106,6 @@ void AcpiPm::write_reg(unsigned off, uint32_t value, unsigned size) {
     default:
         break;   // PM_TMR is read only
     }
-    (void)size;
     update_sci();
 }
 
@@ -114,8 +113,8 @@ void AcpiPm::io_write(uint16_t port, uint32_t value, unsigned size) {
     const unsigned off = port - base_;
     if (size == 4 && off < kTmr && (off & 3) == 0) {
         // A dword write covers two word registers (PM1_STS+PM1_EN): write each half.
-        write_reg(off, value & 0xFFFF, 2);
-        write_reg(off + 2, value >> 16, 2);
+        write_reg(off, value & 0xFFFF);
+        write_reg(off + 2, value >> 16);
         return;
     }
     if (off >= kTmr) return;
@@ -124,10 +123,10 @@ void AcpiPm::io_write(uint16_t port, uint32_t value, unsigned size) {
         // except the write-1-to-clear status register, where unwritten bits must stay as they are.
         const unsigned reg = off & ~1u, shift = (off & 1) * 8;
         uint32_t merged = reg == kSts ? (value & 0xFF) << shift : (read_reg(reg) & ~(0xFFu << shift)) | ((value & 0xFF) << shift);
-        write_reg(reg, merged, 2);
+        write_reg(reg, merged);
         return;
     }
-    write_reg(off & ~1u, value & 0xFFFF, 2);
+    write_reg(off & ~1u, value & 0xFFFF);
 }
 
 }  // namespace lift86

@@ -53,7 +53,7 @@ private:
     void update_sci();
     void schedule_carry();        // the next bit-23 change of the timer, while TMR_EN is set
     uint32_t read_reg(unsigned off) const;
-    void write_reg(unsigned off, uint32_t value, unsigned size);
+    void write_reg(unsigned off, uint32_t value);   // one 16-bit register
 
     PortBus& io_;
     Clock& clock_;
